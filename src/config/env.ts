@@ -1,0 +1,219 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+/** GitHub caps webhook payloads at 25 MB; so do we, unless told otherwise. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_DATABASE_URL = "sqlite:./data/shipcast.db";
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const booleanFlag = (defaultValue: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return defaultValue;
+      const normalized = value.trim().toLowerCase();
+      if (["1", "true", "yes", "on"].includes(normalized)) return true;
+      if (["0", "false", "no", "off"].includes(normalized)) return false;
+      ctx.addIssue({ code: "custom", message: `expected true or false, got "${value}"` });
+      return z.NEVER;
+    });
+
+const positiveInteger = (defaultValue: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return defaultValue;
+      const parsed = Number(value);
+      if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: "custom", message: `expected a positive integer, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+/**
+ * Every environment variable Shipcast reads, with its default. `.env.example` lists the same
+ * names with a comment each; keep the two together.
+ */
+export const envSchema = z.object({
+  /** Port the HTTP server listens on. Default 3000. */
+  PORT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return 3000;
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        ctx.addIssue({ code: "custom", message: `expected a port number 0-65535, got "${value}"` });
+        return z.NEVER;
+      }
+      return port;
+    }),
+  /** Interface to listen on. Default: all interfaces, like Probot. */
+  HOST: optionalString,
+  /** `sqlite:<path>` (default `sqlite:./data/shipcast.db`) or `postgres://…`. */
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? DEFAULT_DATABASE_URL : value))
+    .refine((value) => /^(sqlite:|postgres(ql)?:\/\/)/.test(value), {
+      message: "expected sqlite:<path> or postgres://user:password@host:port/database",
+    }),
+  /** Enables the GitHub source: the GitHub App's (or repository/organization webhook's) secret. */
+  WEBHOOK_SECRET: optionalSecret,
+  /** Enables the GitLab source: the hook's secret token, sent back in X-Gitlab-Token. */
+  GITLAB_WEBHOOK_SECRET: optionalSecret,
+  /** Enables the Netlify source: the notification's "JWS secret token". */
+  NETLIFY_JWS_SECRET: optionalSecret,
+  /** GitHub App id; with a private key, Shipcast runs as the GitHub App. */
+  APP_ID: optionalString,
+  /** The GitHub App's private key (PEM; `\n` escapes allowed). */
+  PRIVATE_KEY: optionalSecret,
+  /** Path to the GitHub App's private key file, instead of PRIVATE_KEY. */
+  PRIVATE_KEY_PATH: optionalString,
+  /** A smee.io channel to forward to this server, for local development. */
+  WEBHOOK_PROXY_URL: optionalString.refine(
+    (value) => value === undefined || /^https?:\/\//.test(value),
+    { message: "expected an http(s) URL such as https://smee.io/abc123" },
+  ),
+  /** GitHub Enterprise Server host (Probot's setting), e.g. `ghe.example.com`. */
+  GHE_HOST: optionalString,
+  /** Protocol for GHE_HOST. Default https. */
+  GHE_PROTOCOL: z
+    .enum(["http", "https"])
+    .optional()
+    .transform((value) => value ?? "https"),
+  /** GitLab instance URL. Default https://gitlab.com. */
+  GITLAB_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === "" ? "https://gitlab.com" : value))
+    .refine((value) => URL.canParse(value) && /^https?:/.test(value), {
+      message: "expected an http(s) URL such as https://gitlab.example.com",
+    }),
+  /** Largest accepted webhook body in bytes. Default 26214400 (25 MB). */
+  MAX_PAYLOAD_BYTES: positiveInteger(DEFAULT_MAX_PAYLOAD_BYTES),
+  /** Bearer token for the management API; the API is off while unset. */
+  SHIPCAST_ADMIN_TOKEN: optionalSecret.refine((value) => value === undefined || value.length >= 16, {
+    message: "must be at least 16 characters (try: openssl rand -hex 32)",
+  }),
+  /** Run the background workers in this process. Default true. */
+  SHIPCAST_WORKERS: booleanFlag(true),
+  /** pino log level. Default info. */
+  LOG_LEVEL: z
+    .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+    .optional()
+    .transform((value) => value ?? "info"),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** The validated configuration the rest of the program reads. */
+export interface Config {
+  port: number;
+  host: string | undefined;
+  databaseUrl: string;
+  maxPayloadBytes: number;
+  adminToken: string | undefined;
+  workers: boolean;
+  logLevel: Env["LOG_LEVEL"];
+  sources: {
+    github: { secret: string | undefined };
+    gitlab: { secret: string | undefined };
+    netlify: { secret: string | undefined };
+  };
+  githubApp: { appId: string; privateKey: string } | undefined;
+  webhookProxyUrl: string | undefined;
+  github: { host: string; protocol: "http" | "https"; apiBaseUrl: string };
+  gitlab: { url: string };
+}
+
+/** Raised when the environment is invalid; the message lists every problem by variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Validates the environment and derives the configuration. Throws a `ConfigError` naming every
+ * bad variable, so a misconfigured server refuses to start instead of misbehaving later.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join(".") || "(environment)"}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const githubHost = e.GHE_HOST ?? "github.com";
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    adminToken: e.SHIPCAST_ADMIN_TOKEN,
+    workers: e.SHIPCAST_WORKERS,
+    logLevel: e.LOG_LEVEL,
+    sources: {
+      github: { secret: e.WEBHOOK_SECRET },
+      gitlab: { secret: e.GITLAB_WEBHOOK_SECRET },
+      netlify: { secret: e.NETLIFY_JWS_SECRET },
+    },
+    githubApp: githubAppConfig(e),
+    webhookProxyUrl: e.WEBHOOK_PROXY_URL,
+    github: {
+      host: githubHost,
+      protocol: e.GHE_PROTOCOL,
+      apiBaseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com",
+    },
+    gitlab: { url: e.GITLAB_URL.replace(/\/+$/, "") },
+  };
+}
+
+function githubAppConfig(e: Env): Config["githubApp"] {
+  const hasKey = e.PRIVATE_KEY !== undefined || e.PRIVATE_KEY_PATH !== undefined;
+  if (e.APP_ID === undefined && !hasKey) return undefined;
+  if (e.APP_ID === undefined) {
+    throw new ConfigError(
+      "Invalid configuration:\n  APP_ID: required when PRIVATE_KEY or PRIVATE_KEY_PATH is set",
+    );
+  }
+  if (!/^\d+$/.test(e.APP_ID)) {
+    throw new ConfigError(`Invalid configuration:\n  APP_ID: expected a number, got "${e.APP_ID}"`);
+  }
+  if (!hasKey) {
+    throw new ConfigError(
+      "Invalid configuration:\n  PRIVATE_KEY: required with APP_ID (or set PRIVATE_KEY_PATH)",
+    );
+  }
+  let privateKey: string;
+  if (e.PRIVATE_KEY !== undefined) {
+    privateKey = e.PRIVATE_KEY.replace(/\\n/g, "\n");
+  } else {
+    try {
+      privateKey = readFileSync(e.PRIVATE_KEY_PATH as string, "utf8");
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid configuration:\n  PRIVATE_KEY_PATH: cannot read ${e.PRIVATE_KEY_PATH}: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (!privateKey.includes("PRIVATE KEY-----")) {
+    throw new ConfigError(
+      "Invalid configuration:\n  PRIVATE_KEY: not a PEM private key (expected -----BEGIN … PRIVATE KEY-----)",
+    );
+  }
+  return { appId: e.APP_ID, privateKey };
+}

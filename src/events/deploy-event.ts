@@ -1,0 +1,148 @@
+/**
+ * The one event model every source is normalized into (see DESIGN.md, "The event model").
+ *
+ * This module knows nothing but itself: sources build `DeployEvent`s, routing and notifiers
+ * read them. It is also the body of Shipcast's own outgoing webhooks, so changes are additive.
+ */
+
+/** Version of the `DeployEvent` shape; bump on any incompatible change. */
+export const DEPLOY_EVENT_SCHEMA_VERSION = 1;
+
+export const DEPLOY_EVENT_KINDS = [
+  "deploy.started",
+  "deploy.succeeded",
+  "deploy.failed",
+  "deploy.cancelled",
+  "deploy.locked",
+  "deploy.unlocked",
+  "form.submitted",
+] as const;
+export type DeployEventKind = (typeof DEPLOY_EVENT_KINDS)[number];
+
+export const EVENT_SOURCES = ["github", "gitlab", "netlify", "bitrise", "qovery", "generic"] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+/** The four environment types (Qovery's); every source's notion is mapped onto them. */
+export const ENVIRONMENT_TYPES = ["PRODUCTION", "STAGING", "DEVELOPMENT", "PREVIEW"] as const;
+export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
+
+/** A repository a deploy was built from, on a code host Shipcast can write to. */
+export interface RepositoryRef {
+  /** Which API serves it. */
+  host: "github" | "gitlab";
+  /** Web origin of the host, e.g. `https://github.com` or `https://gitlab.example.com`. */
+  origin: string;
+  /** `owner/repo` on GitHub, `group/sub/project` on GitLab. */
+  fullPath: string;
+  /** Numeric repository/project id, where the source tells it. */
+  id?: number;
+  /** Web URL of the repository. */
+  url?: string;
+}
+
+export interface DeployEvent {
+  /** Schema version of this object. */
+  schemaVersion: typeof DEPLOY_EVENT_SCHEMA_VERSION;
+  kind: DeployEventKind;
+  source: EventSource;
+  /** The provider's own event name (`deployment_status`, `Deployment Hook`, `deploy_failed`). */
+  sourceEvent: string;
+  project: {
+    /** Site, app or project name as the source calls it. */
+    name: string;
+    /** The source's own id for it (Netlify site id, GitLab project id, GitHub repository id). */
+    id?: string;
+    repository?: RepositoryRef;
+  };
+  environment: {
+    /** Name as the source says it (`production`, `staging`, `deploy-preview`). */
+    name: string;
+    type: EnvironmentType;
+  };
+  commit?: {
+    /** Full sha when known (always 40 hex characters for git). */
+    sha?: string;
+    /** Branch or ref the deploy was built from. */
+    ref?: string;
+    url?: string;
+    /** Commit title / deploy title. */
+    message?: string;
+  };
+  /** The pull or merge request a preview deploy belongs to. */
+  change?: {
+    number: number;
+    url?: string;
+  };
+  urls: {
+    /** The deployed site. */
+    deploy?: string;
+    /** The build or job log. */
+    logs?: string;
+    /** The provider's admin page for the project or deploy. */
+    admin?: string;
+  };
+  /** Error message on failure. */
+  error?: string;
+  /** Who triggered the deploy. */
+  actor?: string;
+  /** Source time of this state, ISO 8601. */
+  occurredAt: string;
+  /** Ids that correlate the events of one deploy. */
+  ids: {
+    /** The provider's deploy / deployment / pipeline id. */
+    deploy?: string;
+    /** Netlify build id, GitLab job id, GitHub deployment status id… */
+    [key: string]: string | undefined;
+  };
+  /** Form submissions only (`form.submitted`). */
+  form?: {
+    name: string;
+    fields: Record<string, unknown>;
+  };
+}
+
+/** What a normalizer returns when the input is valid but not an event Shipcast uses. */
+export interface Ignored {
+  ignored: true;
+  reason: string;
+}
+
+export type NormalizeResult = DeployEvent | Ignored;
+
+export function ignored(reason: string): Ignored {
+  return { ignored: true, reason };
+}
+
+export function isIgnored(result: NormalizeResult): result is Ignored {
+  return (result as Ignored).ignored === true;
+}
+
+/** Raised by a normalizer when the input is malformed (missing required fields, wrong types). */
+export class MalformedEventError extends Error {
+  override name = "MalformedEventError";
+}
+
+/**
+ * Input of every normalizer: the request headers (lower-case names) and the JSON payload as
+ * stored (parsed; for GitHub's form-encoded deliveries, the decoded `payload` field).
+ * Normalizers are pure: same input, same output, no I/O.
+ */
+export interface NormalizeInput {
+  headers: Record<string, string>;
+  payload: unknown;
+}
+
+/**
+ * What a normalizer needs to know of the deployment it runs in, passed in so it stays pure:
+ * which web hosts are GitHub (github.com plus `GHE_HOST`) and which are GitLab (gitlab.com plus
+ * the host of `GITLAB_URL`). A repository URL on neither is classified by its shape.
+ */
+export interface NormalizeOptions {
+  githubHosts: string[];
+  gitlabHosts: string[];
+}
+
+export const DEFAULT_NORMALIZE_OPTIONS: NormalizeOptions = {
+  githubHosts: ["github.com"],
+  gitlabHosts: ["gitlab.com"],
+};

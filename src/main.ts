@@ -1,0 +1,58 @@
+import { existsSync } from "node:fs";
+import { ConfigError, loadConfig } from "./config/env.js";
+import { createLogger } from "./logger.js";
+import { startWebhookProxy } from "./server/webhook-proxy.js";
+import { createShipcast, describeSources, VERSION } from "./shipcast.js";
+
+/** `npm start`: read the configuration, open the store, serve, and stop cleanly on signals. */
+async function main(): Promise<void> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`shipcast: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const shipcast = await createShipcast(config, log);
+  const address = await shipcast.listen();
+  const shownHost = config.host ?? "localhost";
+  log.info(`Shipcast ${VERSION} listening on http://${shownHost}:${address.port}`);
+  log.info(`store: ${shipcast.store.engine}${shipcast.store.engine === "sqlite" ? ` (${config.databaseUrl.slice(7)})` : ""}`);
+  for (const line of describeSources(config)) log.info(line);
+  log.info(
+    config.githubApp
+      ? `GitHub App ${config.githubApp.appId}: installation clients available`
+      : "GitHub App: off (set APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH to run as the GitHub App)",
+  );
+  log.info(
+    config.adminToken
+      ? "management API: on at /api/v1"
+      : "management API: off (set SHIPCAST_ADMIN_TOKEN to enable /api/v1)",
+  );
+  if (!config.workers) log.info("workers: off in this process (SHIPCAST_WORKERS=false)");
+  const proxy = config.webhookProxyUrl
+    ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
+    : undefined;
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    await proxy?.stop();
+    await shipcast.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error("shipcast: failed to start:", error instanceof Error ? error.message : error);
+  process.exit(1);
+});

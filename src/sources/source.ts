@@ -1,0 +1,75 @@
+import type { EventSource, NormalizeOptions, NormalizeResult } from "../events/deploy-event.js";
+import type { NormalizeInput } from "../events/deploy-event.js";
+
+/** A request to a source route, after the body was read within the size limit. */
+export interface IncomingDelivery {
+  /** Header names in lower case, as Node gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The exact bytes received: signatures are checked on these, before any parsing. */
+  rawBody: Buffer;
+  /** Media type without parameters, lower case (`application/json`). */
+  mediaType: string;
+}
+
+/** What a verified delivery becomes in the inbox. */
+export interface AcceptedDelivery {
+  /** The JSON payload text to store (form-decoded for GitHub, live credentials removed). */
+  payloadText: string;
+  /** The provider's own event name, when the request tells it. */
+  eventName: string | null;
+  /** Unique per source: a second delivery with the same key is the same event. */
+  dedupeKey: string;
+}
+
+/** The body passed verification but is not a JSON object: answered 400. */
+export class MalformedBodyError extends Error {
+  override name = "MalformedBodyError";
+}
+
+/**
+ * One inbound provider: its route, the setting that enables it, its signature scheme and how a
+ * verified body becomes an inbox row and then a `DeployEvent`. Adding a source is one module
+ * implementing this and one entry in `sources/index.ts`.
+ */
+export interface SourceDefinition {
+  name: EventSource;
+  /** Human name for messages ("GitHub"). */
+  title: string;
+  /** POST route, e.g. `/api/github/webhooks`. */
+  route: string;
+  /** The environment variable that holds the secret and enables the source. */
+  secretSetting: string;
+  /** Accepted media types; anything else is answered 415. */
+  mediaTypes: readonly string[];
+  /** Constant-time check of the request's signature against the secret. */
+  verify(secret: string, delivery: IncomingDelivery): Promise<boolean>;
+  /** Parses a verified body; throws `MalformedBodyError` when it is not a JSON object. */
+  accept(delivery: IncomingDelivery): AcceptedDelivery;
+  /** Pure normalization of a stored row (see `events/deploy-event.ts`). */
+  normalize(input: NormalizeInput, options: NormalizeOptions): NormalizeResult;
+}
+
+/** First value of a header, trimmed; undefined when absent or empty. */
+export function header(
+  headers: IncomingDelivery["headers"],
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  const trimmed = first?.trim();
+  return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+/** Parses JSON text that must hold an object; anything else is a malformed body. */
+export function parseJsonObject(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new MalformedBodyError(`body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new MalformedBodyError("body must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}

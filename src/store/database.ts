@@ -1,0 +1,183 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { migrateToLatest } from "./migrations.js";
+import type { Database, EventStatus } from "./schema.js";
+
+export type Engine = "sqlite" | "postgres";
+
+/** A verified delivery, ready to be written to the inbox. */
+export interface NewEvent {
+  id: string;
+  source: string;
+  dedupeKey: string;
+  eventName: string | null;
+  receivedAt: string;
+  headers: string;
+  body: string;
+  status: EventStatus;
+  reason: string | null;
+}
+
+/** Outcome of writing one `NewEvent`: its id, or the id of the earlier copy it duplicates. */
+export interface InsertOutcome {
+  id: string;
+  duplicate: boolean;
+}
+
+/**
+ * The store: one Kysely instance over SQLite (better-sqlite3, WAL) or PostgreSQL, plus the one
+ * write the ingest path needs, specialised per engine because it is the hot path.
+ */
+export interface Store {
+  readonly engine: Engine;
+  readonly db: Kysely<Database>;
+  /**
+   * Writes a batch of inbox rows in ONE transaction and resolves after the commit. A row whose
+   * (source, dedupe key) exists already is not written; its outcome carries the existing id.
+   */
+  insertEvents(rows: NewEvent[]): Promise<InsertOutcome[]>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store named by a `DATABASE_URL` (`sqlite:<path>`, `sqlite::memory:` or
+ * `postgres://…`), creating the SQLite file's folder if needed, and runs the migrations.
+ */
+export async function openStore(databaseUrl: string): Promise<Store> {
+  const store = databaseUrl.startsWith("sqlite:")
+    ? openSqlite(databaseUrl.slice("sqlite:".length))
+    : openPostgres(databaseUrl);
+  try {
+    const schema =
+      store.engine === "postgres"
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db))
+            .rows[0]?.schema
+        : undefined;
+    await migrateToLatest(store.db as Kysely<unknown>, schema);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function openSqlite(path: string): Store {
+  const file = path === ":memory:" ? ":memory:" : resolve(path);
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma("journal_mode = WAL");
+  // FULL: a commit is on disk before the 202 goes out. Group commits keep this cheap.
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("foreign_keys = ON");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+
+  // Prepared on first use: the table exists only once the migrations have run.
+  let insertBatch: ((rows: NewEvent[]) => InsertOutcome[]) | undefined;
+  const prepareInsertBatch = () => {
+    const insert = sqlite.prepare(
+      `INSERT INTO events (id, source, dedupe_key, event_name, received_at, headers, body, status, reason)
+       VALUES (@id, @source, @dedupeKey, @eventName, @receivedAt, @headers, @body, @status, @reason)
+       ON CONFLICT (source, dedupe_key) DO NOTHING`,
+    );
+    const existing = sqlite.prepare<[string, string], { id: string }>(
+      "SELECT id FROM events WHERE source = ? AND dedupe_key = ?",
+    );
+    return sqlite.transaction((rows: NewEvent[]): InsertOutcome[] =>
+      rows.map((row) => {
+        if (insert.run(row).changes === 1) return { id: row.id, duplicate: false };
+        const found = existing.get(row.source, row.dedupeKey);
+        if (!found) throw new Error("inbox row vanished during insert");
+        return { id: found.id, duplicate: true };
+      }),
+    );
+  };
+
+  let closed = false;
+  return {
+    engine: "sqlite",
+    db,
+    async insertEvents(rows) {
+      // better-sqlite3 has one connection. While Kysely holds a transaction open across an await
+      // (a worker), a write issued now would silently join that transaction and could be rolled
+      // back after we acknowledged it: wait for the connection to be outside any transaction.
+      while (sqlite.inTransaction) await new Promise((r) => setImmediate(r));
+      insertBatch ??= prepareInsertBatch();
+      return insertBatch(rows);
+    },
+    async ping() {
+      sqlite.prepare("SELECT 1").get();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    engine: "postgres",
+    db,
+    async insertEvents(rows) {
+      if (rows.length === 0) return [];
+      return db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto("events")
+          .values(
+            rows.map((row) => ({
+              id: row.id,
+              source: row.source,
+              dedupe_key: row.dedupeKey,
+              event_name: row.eventName,
+              received_at: row.receivedAt,
+              headers: row.headers,
+              body: row.body,
+              status: row.status,
+              reason: row.reason,
+            })),
+          )
+          .onConflict((oc) => oc.columns(["source", "dedupe_key"]).doNothing())
+          .returning(["id"])
+          .execute();
+        const insertedIds = new Set(inserted.map((r) => r.id));
+        const outcomes: InsertOutcome[] = [];
+        for (const row of rows) {
+          if (insertedIds.has(row.id)) {
+            outcomes.push({ id: row.id, duplicate: false });
+            continue;
+          }
+          const found = await trx
+            .selectFrom("events")
+            .select("id")
+            .where("source", "=", row.source)
+            .where("dedupe_key", "=", row.dedupeKey)
+            .executeTakeFirst();
+          if (!found) throw new Error("inbox row vanished during insert");
+          outcomes.push({ id: found.id, duplicate: true });
+        }
+        return outcomes;
+      });
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

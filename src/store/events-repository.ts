@@ -1,0 +1,71 @@
+import type { Kysely, Selectable } from "kysely";
+import type { Database, EventStatus, EventsTable } from "./schema.js";
+
+export type EventRow = Selectable<EventsTable>;
+
+export interface EventFilter {
+  source?: string;
+  status?: EventStatus;
+}
+
+/** One page of a list, in the shape every list of the API answers. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  next: string | null;
+}
+
+/** Opaque cursor: the last id of the page, base64url so clients treat it as a token. */
+export function encodeCursor(id: string): string {
+  return Buffer.from(id, "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  const id = Buffer.from(cursor, "base64url").toString("utf8");
+  return /^[a-z]+_[0-9A-Z]{26}$/.test(id) ? id : undefined;
+}
+
+/** Events newest first, filtered, one page after the cursor. */
+export async function listEvents(
+  db: Kysely<Database>,
+  filter: EventFilter,
+  page: { limit: number; after?: string },
+): Promise<Page<EventRow>> {
+  let query = db.selectFrom("events");
+  if (filter.source) query = query.where("source", "=", filter.source);
+  if (filter.status) query = query.where("status", "=", filter.status);
+  const totalRow = await query
+    .select((eb) => eb.fn.countAll<number | string>().as("total"))
+    .executeTakeFirstOrThrow();
+  let pageQuery = query.selectAll();
+  if (page.after) pageQuery = pageQuery.where("id", "<", page.after);
+  const rows = await pageQuery
+    .orderBy("id", "desc")
+    .limit(page.limit + 1)
+    .execute();
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return {
+    items,
+    total: Number(totalRow.total),
+    next: rows.length > page.limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+export async function getEvent(db: Kysely<Database>, id: string): Promise<EventRow | undefined> {
+  return db.selectFrom("events").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** Number of events in each status (health and benchmarks). */
+export async function countEventsByStatus(
+  db: Kysely<Database>,
+): Promise<Record<EventStatus, number>> {
+  const rows = await db
+    .selectFrom("events")
+    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
+    .groupBy("status")
+    .execute();
+  const counts: Record<EventStatus, number> = { pending: 0, processed: 0, ignored: 0, failed: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from "node:crypto";
+
+const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+let lastTime = -1;
+let lastRandom: Uint8Array = new Uint8Array(10);
+
+/**
+ * A ULID (26 Crockford base-32 characters: 48-bit millisecond time, 80 random bits), monotonic
+ * within this process so ids minted in the same millisecond still sort in creation order. Ids
+ * from several processes sort by time to the millisecond, which is what "newest first" needs.
+ */
+export function ulid(now: number = Date.now()): string {
+  let random: Uint8Array;
+  if (now <= lastTime) {
+    random = increment(lastRandom);
+    now = lastTime;
+  } else {
+    random = randomBytes(10);
+  }
+  lastTime = now;
+  lastRandom = random;
+  return encodeTime(now) + encodeRandom(random);
+}
+
+/** Prefixed public id, e.g. `evt_01JB…`. */
+export function newId(prefix: string): string {
+  return `${prefix}_${ulid()}`;
+}
+
+function encodeTime(time: number): string {
+  let out = "";
+  let t = time;
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD.charAt(t % 32) + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  // 80 bits → 16 characters of 5 bits each.
+  let bits = 0n;
+  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
+  let out = "";
+  for (let i = 0; i < 16; i++) {
+    out = CROCKFORD.charAt(Number(bits & 31n)) + out;
+    bits >>= 5n;
+  }
+  return out;
+}
+
+function increment(bytes: Uint8Array): Uint8Array {
+  const next = Uint8Array.from(bytes);
+  for (let i = next.length - 1; i >= 0; i--) {
+    if (next[i] === 255) {
+      next[i] = 0;
+    } else {
+      next[i] = (next[i] ?? 0) + 1;
+      break;
+    }
+  }
+  return next;
+}
