@@ -20,9 +20,9 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const shipcast = await createShipcast(config, log);
   const address = await shipcast.listen();
-  const shownHost = config.host ?? "localhost";
-  log.info(`Shipcast ${VERSION} listening on http://${shownHost}:${address.port}`);
-  log.info(`store: ${shipcast.store.engine}${shipcast.store.engine === "sqlite" ? ` (${config.databaseUrl.slice(7)})` : ""}`);
+  log.info(
+    `store: ${shipcast.store.engine}${shipcast.store.engine === "sqlite" ? ` (${config.databaseUrl.slice(7)})` : ""}`,
+  );
   for (const line of describeSources(config)) log.info(line);
   log.info(
     config.githubApp
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
   const proxy = config.webhookProxyUrl
     ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
     : undefined;
+  // Last, so that whoever waits for this line has seen the whole start-up report.
+  log.info(`Shipcast ${VERSION} listening on http://${config.host ?? "localhost"}:${address.port}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Config } from "./config/env.js";
 import type { NormalizeOptions } from "./events/deploy-event.js";
 import { createProbot, handToProbot } from "./github-app.js";

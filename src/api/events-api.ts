@@ -3,12 +3,7 @@ import { z } from "zod";
 import type { DeployEvent } from "../events/deploy-event.js";
 import { sendError, sendJson } from "../server/respond.js";
 import type { Store } from "../store/database.js";
-import {
-  decodeCursor,
-  type EventRow,
-  getEvent,
-  listEvents,
-} from "../store/events-repository.js";
+import { decodeCursor, type EventRow, getEvent, listEvents } from "../store/events-repository.js";
 
 const listQuery = z.object({
   source: z.enum(["github", "gitlab", "netlify"]).optional(),
@@ -18,11 +13,7 @@ const listQuery = z.object({
 });
 
 /** `GET /api/v1/events`: newest first, filtered by `source` and `status`, paginated. */
-export async function handleListEvents(
-  store: Store,
-  url: URL,
-  res: ServerResponse,
-): Promise<void> {
+export async function handleListEvents(store: Store, url: URL, res: ServerResponse): Promise<void> {
   const parsed = listQuery.safeParse(Object.fromEntries(url.searchParams));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);

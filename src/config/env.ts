@@ -66,7 +66,9 @@ export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .optional()
-    .transform((value) => (value === undefined || value.trim() === "" ? DEFAULT_DATABASE_URL : value))
+    .transform((value) =>
+      value === undefined || value.trim() === "" ? DEFAULT_DATABASE_URL : value,
+    )
     .refine((value) => /^(sqlite:|postgres(ql)?:\/\/)/.test(value), {
       message: "expected sqlite:<path> or postgres://user:password@host:port/database",
     }),
@@ -98,16 +100,21 @@ export const envSchema = z.object({
   GITLAB_URL: z
     .string()
     .optional()
-    .transform((value) => (value === undefined || value.trim() === "" ? "https://gitlab.com" : value))
+    .transform((value) =>
+      value === undefined || value.trim() === "" ? "https://gitlab.com" : value,
+    )
     .refine((value) => URL.canParse(value) && /^https?:/.test(value), {
       message: "expected an http(s) URL such as https://gitlab.example.com",
     }),
   /** Largest accepted webhook body in bytes. Default 26214400 (25 MB). */
   MAX_PAYLOAD_BYTES: positiveInteger(DEFAULT_MAX_PAYLOAD_BYTES),
   /** Bearer token for the management API; the API is off while unset. */
-  SHIPCAST_ADMIN_TOKEN: optionalSecret.refine((value) => value === undefined || value.length >= 16, {
-    message: "must be at least 16 characters (try: openssl rand -hex 32)",
-  }),
+  SHIPCAST_ADMIN_TOKEN: optionalSecret.refine(
+    (value) => value === undefined || value.length >= 16,
+    {
+      message: "must be at least 16 characters (try: openssl rand -hex 32)",
+    },
+  ),
   /** Run the background workers in this process. Default true. */
   SHIPCAST_WORKERS: booleanFlag(true),
   /** pino log level. Default info. */
@@ -148,7 +155,7 @@ export class ConfigError extends Error {
  * Validates the environment and derives the configuration. Throws a `ConfigError` naming every
  * bad variable, so a misconfigured server refuses to start instead of misbehaving later.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
@@ -176,7 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github: {
       host: githubHost,
       protocol: e.GHE_PROTOCOL,
-      apiBaseUrl: e.GHE_HOST ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3` : "https://api.github.com",
+      apiBaseUrl: e.GHE_HOST
+        ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3`
+        : "https://api.github.com",
     },
     gitlab: { url: e.GITLAB_URL.replace(/\/+$/, "") },
   };

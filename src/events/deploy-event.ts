@@ -19,7 +19,14 @@ export const DEPLOY_EVENT_KINDS = [
 ] as const;
 export type DeployEventKind = (typeof DEPLOY_EVENT_KINDS)[number];
 
-export const EVENT_SOURCES = ["github", "gitlab", "netlify", "bitrise", "qovery", "generic"] as const;
+export const EVENT_SOURCES = [
+  "github",
+  "gitlab",
+  "netlify",
+  "bitrise",
+  "qovery",
+  "generic",
+] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 /** The four environment types (Qovery's); every source's notion is mapped onto them. */

@@ -90,7 +90,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
     if (path === "/api/v1/events") return handleListEvents(store, url, res);
     const eventMatch = /^\/api\/v1\/events\/([^/]+)$/.exec(path);
-    if (eventMatch?.[1]) return handleGetEvent(store, decodeURIComponent(eventMatch[1]), req, res);
+    if (eventMatch?.[1]) {
+      const id = safeDecode(eventMatch[1]);
+      if (id === undefined) return sendError(res, 400, "malformed percent-encoding in the path");
+      return handleGetEvent(store, id, req, res);
+    }
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }
 
@@ -109,4 +113,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
     socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
   });
   return server;
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -46,7 +46,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     };
-    const onEnd = () => finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+    const onEnd = () =>
+      finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     const onAborted = () => finish(new RequestAbortedError("client aborted the request"));
     const onClose = () => {
       if (!req.complete) finish(new RequestAbortedError("connection closed before the body ended"));

@@ -49,7 +49,9 @@ export function createSourceRoute(options: SourceRouteOptions) {
     } catch (error) {
       if (error instanceof PayloadTooLargeError) {
         // Stop reading: the rest of an oversized body is not worth receiving.
-        sendError(res, 413, `payload larger than ${maxPayloadBytes} bytes`, { connection: "close" });
+        sendError(res, 413, `payload larger than ${maxPayloadBytes} bytes`, {
+          connection: "close",
+        });
         return;
       }
       if (error instanceof RequestAbortedError) return;
@@ -85,7 +87,11 @@ export function createSourceRoute(options: SourceRouteOptions) {
         status: "pending",
         reason: null,
       });
-      sendJson(res, 202, outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id });
+      sendJson(
+        res,
+        202,
+        outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id },
+      );
     } catch (error) {
       // Not stored, so not acknowledged: the sender may retry.
       log.error({ err: error, source: source.name }, "could not store an event");

@@ -1,5 +1,9 @@
-import type { EventSource, NormalizeOptions, NormalizeResult } from "../events/deploy-event.js";
-import type { NormalizeInput } from "../events/deploy-event.js";
+import type {
+  EventSource,
+  NormalizeInput,
+  NormalizeOptions,
+  NormalizeResult,
+} from "../events/deploy-event.js";
 
 /** A request to a source route, after the body was read within the size limit. */
 export interface IncomingDelivery {
@@ -50,10 +54,7 @@ export interface SourceDefinition {
 }
 
 /** First value of a header, trimmed; undefined when absent or empty. */
-export function header(
-  headers: IncomingDelivery["headers"],
-  name: string,
-): string | undefined {
+export function header(headers: IncomingDelivery["headers"], name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   const trimmed = first?.trim();

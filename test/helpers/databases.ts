@@ -9,9 +9,7 @@ import type { Engine } from "../../src/store/database.js";
 export const POSTGRES_URL = process.env.SHIPCAST_TEST_POSTGRES_URL;
 
 if (!POSTGRES_URL && process.env.CI) {
-  throw new Error(
-    "CI must run the PostgreSQL tests: set SHIPCAST_TEST_POSTGRES_URL (see .ci/run)",
-  );
+  throw new Error("CI must run the PostgreSQL tests: set SHIPCAST_TEST_POSTGRES_URL (see .ci/run)");
 }
 
 /**

@@ -88,7 +88,9 @@ describe.each(ENGINES)("ingest on %s", (engine) => {
     });
 
     it("verifies GitHub's published check value (It's a Secret to Everybody)", async () => {
-      const other = await startTestShipcast(engine, { WEBHOOK_SECRET: "It's a Secret to Everybody" });
+      const other = await startTestShipcast(engine, {
+        WEBHOOK_SECRET: "It's a Secret to Everybody",
+      });
       try {
         // The published body is not JSON: a valid signature on it must get past 401 to 400.
         const res = await fetch(`${other.url}/api/github/webhooks`, {
@@ -247,24 +249,35 @@ describe.each(ENGINES)("ingest on %s", (engine) => {
       const a = await postNetlify(body, { "x-netlify-event": "deploy_created" });
       const b = await postNetlify(body, { "x-netlify-event": "deploy_created" });
       const c = await postNetlify(body, { "x-netlify-event": "deploy_building" });
-      const ids = await Promise.all([a, b, c].map(async (r) => ((await r.json()) as { id: string }).id));
+      const ids = await Promise.all(
+        [a, b, c].map(async (r) => ((await r.json()) as { id: string }).id),
+      );
       expect(ids[1]).toBe(ids[0]);
       expect(ids[2]).not.toBe(ids[0]);
     });
 
     it.each([
       ["a wrong secret", async (body: string) => netlifySignature("wrong-secret", body)],
-      ["another issuer", async (body: string) => netlifySignature(SECRETS.netlify, body, { iss: "evil" })],
+      [
+        "another issuer",
+        async (body: string) => netlifySignature(SECRETS.netlify, body, { iss: "evil" }),
+      ],
       [
         "a sha256 claim for another body",
         async (body: string) => netlifySignature(SECRETS.netlify, `${body} `),
       ],
-      ["HS512 instead of HS256", async (body: string) => netlifySignature(SECRETS.netlify, body, { alg: "HS512" })],
+      [
+        "HS512 instead of HS256",
+        async (body: string) => netlifySignature(SECRETS.netlify, body, { alg: "HS512" }),
+      ],
       [
         "an unsigned token (alg none)",
         async (body: string) => {
           const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
-          const sha256 = (await import("node:crypto")).createHash("sha256").update(body).digest("hex");
+          const sha256 = (await import("node:crypto"))
+            .createHash("sha256")
+            .update(body)
+            .digest("hex");
           return `${b64({ alg: "none", typ: "JWT" })}.${b64({ iss: "netlify", sha256 })}.`;
         },
       ],
