@@ -99,7 +99,7 @@ describe.each(ENGINES)("store on %s", (engine) => {
         new EventWorker({ store, normalizeOptions: DEFAULT_NORMALIZE_OPTIONS, log, batchSize: 7 }),
     );
     const processed = await Promise.all(workers.map((worker) => worker.drain()));
-    expect(processed[0] + processed[1]).toBe(300);
+    expect(processed.reduce((a, b) => a + b, 0)).toBe(300);
     const attempts = await writer.db.selectFrom("events").select("attempts").execute();
     expect(attempts.every((row) => row.attempts === 1)).toBe(true);
     expect(await countEventsByStatus(writer.db)).toEqual({
