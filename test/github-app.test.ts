@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/env.js";
 import { createProbot, handToProbot } from "../src/github-app.js";
 import type { ProcessedEvent } from "../src/ingest/event-worker.js";
-import type { EventRow } from "../src/store/events-repository.js";
+import type { EventWithPayload } from "../src/store/events-repository.js";
 import { githubExamplesOf } from "./helpers/payloads.js";
 
 const { privateKey } = generateKeyPairSync("rsa", {
@@ -14,7 +14,7 @@ const { privateKey } = generateKeyPairSync("rsa", {
 });
 
 function row(source: string, eventName: string, payload: unknown): ProcessedEvent {
-  const stored: EventRow = {
+  const stored: EventWithPayload = {
     id: "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV",
     source,
     dedupe_key: "d6d1a0f0-0000-4000-8000-000000000000",

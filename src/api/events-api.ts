@@ -3,7 +3,10 @@ import { z } from "zod";
 import type { DeployEvent } from "../events/deploy-event.js";
 import { sendError, sendJson } from "../server/respond.js";
 import type { Store } from "../store/database.js";
-import { decodeCursor, type EventRow, getEvent, listEvents } from "../store/events-repository.js";
+import { listDeliveries } from "../store/deliveries-repository.js";
+import { type EventRow, getEvent, listEvents } from "../store/events-repository.js";
+import { deliverySummary } from "./deliveries-api.js";
+import { parseListQuery } from "./query.js";
 
 const listQuery = z.object({
   source: z.enum(["github", "gitlab", "netlify"]).optional(),
@@ -14,23 +17,17 @@ const listQuery = z.object({
 
 /** `GET /api/v1/events`: newest first, filtered by `source` and `status`, paginated. */
 export async function handleListEvents(store: Store, url: URL, res: ServerResponse): Promise<void> {
-  const parsed = listQuery.safeParse(Object.fromEntries(url.searchParams));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    sendError(res, 400, `invalid query: ${problems.join("; ")}`);
-    return;
-  }
-  const { source, status, limit, cursor } = parsed.data;
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  if (cursor !== undefined && after === undefined) {
-    sendError(res, 400, "invalid query: cursor: not a cursor this API returned");
-    return;
-  }
+  const query = parseListQuery(listQuery, url, res);
+  if (!query) return;
+  const { source, status, limit, after } = query;
   const page = await listEvents(store.db, { source, status }, { limit, after });
   sendJson(res, 200, { ...page, items: page.items.map(eventSummary) });
 }
 
-/** `GET /api/v1/events/:id`: one event with its redacted headers, payload and normalized event. */
+/**
+ * `GET /api/v1/events/:id`: one event with its redacted headers, payload, normalized event and
+ * its deliveries.
+ */
 export async function handleGetEvent(
   store: Store,
   id: string,
@@ -47,6 +44,9 @@ export async function handleGetEvent(
     headers: JSON.parse(row.headers) as Record<string, string>,
     payload: JSON.parse(row.body) as unknown,
     event: row.normalized ? (JSON.parse(row.normalized) as DeployEvent) : null,
+    deliveries: (await listDeliveries(store.db, { eventId: row.id }, { limit: 200 })).items.map(
+      deliverySummary,
+    ),
   });
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { DEFAULT_RETRY_SCHEDULE, parseDurationList } from "../delivery/retry-policy.js";
 
 /** GitHub caps webhook payloads at 25 MB; so do we, unless told otherwise. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
@@ -117,6 +118,36 @@ export const envSchema = z.object({
   ),
   /** Run the background workers in this process. Default true. */
   SHIPCAST_WORKERS: booleanFlag(true),
+  /** The routing file. Default: shipcast.yml in the working directory, when it exists. */
+  SHIPCAST_CONFIG: optionalString,
+  /** Deliveries in flight at once per process. Default 8 (outputs wait on the network). */
+  DELIVERY_CONCURRENCY: positiveInteger(8),
+  /** Per-attempt timeout of a delivery in milliseconds. Default 10000. */
+  DELIVERY_TIMEOUT_MS: positiveInteger(10_000),
+  /** Delays between attempts, comma-separated. Default 5s,5m,30m,2h,5h,10h,10h. */
+  DELIVERY_RETRY_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value === undefined || value.trim() === "" ? DEFAULT_RETRY_SCHEDULE : value;
+      try {
+        return parseDurationList(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** SMTP server for email targets: smtp://user:pass@host:587 (STARTTLS) or smtps://… (TLS). */
+  SMTP_URL: optionalSecret.refine((value) => value === undefined || /^smtps?:\/\//.test(value), {
+    message: "expected smtp://user:password@host:587 or smtps://user:password@host:465",
+  }),
+  /** Sender of email notifications. Default "Shipcast <shipcast@localhost>". */
+  EMAIL_FROM: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined || value.trim() === "" ? "Shipcast <shipcast@localhost>" : value.trim(),
+    ),
   /** pino log level. Default info. */
   LOG_LEVEL: z
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
@@ -144,6 +175,10 @@ export interface Config {
   webhookProxyUrl: string | undefined;
   github: { host: string; protocol: "http" | "https"; apiBaseUrl: string };
   gitlab: { url: string };
+  /** Explicit routing file path (SHIPCAST_CONFIG), else shipcast.yml in the working directory. */
+  routingFile: string | undefined;
+  delivery: { concurrency: number; timeoutMs: number; retrySchedule: number[] };
+  email: { smtpUrl: string | undefined; from: string };
 }
 
 /** Raised when the environment is invalid; the message lists every problem by variable. */
@@ -188,6 +223,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : "https://api.github.com",
     },
     gitlab: { url: e.GITLAB_URL.replace(/\/+$/, "") },
+    routingFile: e.SHIPCAST_CONFIG,
+    delivery: {
+      concurrency: e.DELIVERY_CONCURRENCY,
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      retrySchedule: e.DELIVERY_RETRY_SCHEDULE,
+    },
+    email: { smtpUrl: e.SMTP_URL, from: e.EMAIL_FROM },
   };
 }
 

@@ -1,14 +1,16 @@
 import type { DeployEvent, NormalizeOptions } from "../events/deploy-event.js";
 import { isIgnored } from "../events/deploy-event.js";
 import type { Logger } from "../logger.js";
+import type { DeliveryPlanner } from "../routing/delivery-planner.js";
 import { sourceByName } from "../sources/index.js";
 import type { Store } from "../store/database.js";
-import type { EventRow } from "../store/events-repository.js";
+import { eventOrder, insertDeliveries } from "../store/deliveries-repository.js";
+import type { EventWithPayload } from "../store/events-repository.js";
 import type { EventStatus } from "../store/schema.js";
 
 /** What processing decided for one inbox row. */
 export interface ProcessedEvent {
-  row: EventRow;
+  row: EventWithPayload;
   status: Exclude<EventStatus, "pending">;
   event?: DeployEvent;
   reason?: string;
@@ -27,6 +29,13 @@ export interface EventWorkerOptions {
    * events to Probot's handlers). Errors are logged, never retried here.
    */
   afterCommit?: (processed: ProcessedEvent[]) => Promise<void>;
+  /**
+   * Routing: the deliveries an event needs. They are written in the transaction that marks the
+   * event processed, so an event is never processed without its deliveries, nor twice.
+   */
+  planner?: DeliveryPlanner;
+  /** Called after a batch that wrote deliveries is committed (wakes the delivery workers). */
+  onDeliveries?: () => void;
 }
 
 /**
@@ -78,19 +87,33 @@ export class EventWorker {
   /** Claims and processes one batch in one transaction; returns its size. */
   async processBatch(): Promise<number> {
     const { store, normalizeOptions } = this.options;
+    let deliveries = 0;
     const processed = await store.db.transaction().execute(async (trx) => {
       let query = trx
         .selectFrom("events")
-        .selectAll()
-        .where("status", "=", "pending")
-        .orderBy("id")
+        .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+        .selectAll("events")
+        .select(["event_payloads.headers", "event_payloads.body"])
+        .where("events.status", "=", "pending")
+        .orderBy("events.id")
         .limit(this.batchSize);
-      if (store.engine === "postgres") query = query.forUpdate().skipLocked();
+      if (store.engine === "postgres") query = query.forUpdate("events").skipLocked();
       const rows = await query.execute();
       const results: ProcessedEvent[] = [];
       const now = new Date().toISOString();
       for (const row of rows) {
         const result = processRow(row, normalizeOptions);
+        if (result.event && this.options.planner) {
+          const planned = this.options.planner(result.event);
+          await insertDeliveries(
+            trx,
+            row.id,
+            eventOrder(result.event.occurredAt, row.id),
+            planned,
+            now,
+          );
+          deliveries += planned.length;
+        }
         await trx
           .updateTable("events")
           .set((eb) => ({
@@ -106,6 +129,7 @@ export class EventWorker {
       }
       return results;
     });
+    if (deliveries > 0) this.options.onDeliveries?.();
     if (processed.length > 0 && this.options.afterCommit) {
       try {
         await this.options.afterCommit(processed);
@@ -146,7 +170,7 @@ export class EventWorker {
 }
 
 /** Pure: the outcome of one stored row. Failures are data, not exceptions. */
-export function processRow(row: EventRow, options: NormalizeOptions): ProcessedEvent {
+export function processRow(row: EventWithPayload, options: NormalizeOptions): ProcessedEvent {
   const source = sourceByName(row.source);
   if (!source) return { row, status: "failed", reason: `unknown source "${row.source}"` };
   try {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { authorize } from "../api/auth.js";
+import { handleGetDelivery, handleListDeliveries } from "../api/deliveries-api.js";
 import { handleGetEvent, handleListEvents } from "../api/events-api.js";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
@@ -89,11 +90,12 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return;
     }
     if (path === "/api/v1/events") return handleListEvents(store, url, res);
-    const eventMatch = /^\/api\/v1\/events\/([^/]+)$/.exec(path);
-    if (eventMatch?.[1]) {
-      const id = safeDecode(eventMatch[1]);
+    if (path === "/api/v1/deliveries") return handleListDeliveries(store, url, res);
+    const item = /^\/api\/v1\/(events|deliveries)\/([^/]+)$/.exec(path);
+    if (item?.[2]) {
+      const id = safeDecode(item[2]);
       if (id === undefined) return sendError(res, 400, "malformed percent-encoding in the path");
-      return handleGetEvent(store, id, req, res);
+      return item[1] === "events" ? handleGetEvent(store, id, req, res) : handleGetDelivery(store, id, res);
     }
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }

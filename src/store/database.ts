@@ -81,16 +81,22 @@ function openSqlite(path: string): Store {
   let insertBatch: ((rows: NewEvent[]) => InsertOutcome[]) | undefined;
   const prepareInsertBatch = () => {
     const insert = sqlite.prepare(
-      `INSERT INTO events (id, source, dedupe_key, event_name, received_at, headers, body, status, reason)
-       VALUES (@id, @source, @dedupeKey, @eventName, @receivedAt, @headers, @body, @status, @reason)
+      `INSERT INTO events (id, source, dedupe_key, event_name, received_at, status, reason)
+       VALUES (@id, @source, @dedupeKey, @eventName, @receivedAt, @status, @reason)
        ON CONFLICT (source, dedupe_key) DO NOTHING`,
+    );
+    const insertPayload = sqlite.prepare(
+      "INSERT INTO event_payloads (event_id, headers, body) VALUES (@id, @headers, @body)",
     );
     const existing = sqlite.prepare<[string, string], { id: string }>(
       "SELECT id FROM events WHERE source = ? AND dedupe_key = ?",
     );
     return sqlite.transaction((rows: NewEvent[]): InsertOutcome[] =>
       rows.map((row) => {
-        if (insert.run(row).changes === 1) return { id: row.id, duplicate: false };
+        if (insert.run(row).changes === 1) {
+          insertPayload.run(row);
+          return { id: row.id, duplicate: false };
+        }
         const found = existing.get(row.source, row.dedupeKey);
         if (!found) throw new Error("inbox row vanished during insert");
         return { id: found.id, duplicate: true };
@@ -143,8 +149,6 @@ function openPostgres(url: string): Store {
               dedupe_key: row.dedupeKey,
               event_name: row.eventName,
               received_at: row.receivedAt,
-              headers: row.headers,
-              body: row.body,
               status: row.status,
               reason: row.reason,
             })),
@@ -153,6 +157,10 @@ function openPostgres(url: string): Store {
           .returning(["id"])
           .execute();
         const insertedIds = new Set(inserted.map((r) => r.id));
+        const payloads = rows
+          .filter((row) => insertedIds.has(row.id))
+          .map((row) => ({ event_id: row.id, headers: row.headers, body: row.body }));
+        if (payloads.length > 0) await trx.insertInto("event_payloads").values(payloads).execute();
         const outcomes: InsertOutcome[] = [];
         for (const row of rows) {
           if (insertedIds.has(row.id)) {

@@ -3,6 +3,12 @@ import type { Database, EventStatus, EventsTable } from "./schema.js";
 
 export type EventRow = Selectable<EventsTable>;
 
+/** An event with what it arrived with. */
+export interface EventWithPayload extends EventRow {
+  headers: string;
+  body: string;
+}
+
 export interface EventFilter {
   source?: string;
   status?: EventStatus;
@@ -52,8 +58,17 @@ export async function listEvents(
   };
 }
 
-export async function getEvent(db: Kysely<Database>, id: string): Promise<EventRow | undefined> {
-  return db.selectFrom("events").selectAll().where("id", "=", id).executeTakeFirst();
+export async function getEvent(
+  db: Kysely<Database>,
+  id: string,
+): Promise<EventWithPayload | undefined> {
+  return db
+    .selectFrom("events")
+    .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+    .selectAll("events")
+    .select(["event_payloads.headers", "event_payloads.body"])
+    .where("events.id", "=", id)
+    .executeTakeFirst();
 }
 
 /** Number of events in each status (health and benchmarks). */

@@ -15,8 +15,6 @@ export const migrations: Record<string, Migration> = {
         .addColumn("dedupe_key", "text", (c) => c.notNull())
         .addColumn("event_name", "text")
         .addColumn("received_at", "text", (c) => c.notNull())
-        .addColumn("headers", "text", (c) => c.notNull())
-        .addColumn("body", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
         .addColumn("reason", "text")
         .addColumn("normalized", "text")
@@ -34,9 +32,72 @@ export const migrations: Record<string, Migration> = {
         .on("events")
         .columns(["source", "id"])
         .execute();
+      // The payload lives apart from the status: it is written once, and the worker's status
+      // update then rewrites a small row instead of the whole body.
+      await db.schema
+        .createTable("event_payloads")
+        .addColumn("event_id", "text", (c) => c.primaryKey().references("events.id"))
+        .addColumn("headers", "text", (c) => c.notNull())
+        .addColumn("body", "text", (c) => c.notNull())
+        .execute();
     },
     async down(db: Kysely<unknown>) {
+      await sql`drop table event_payloads`.execute(db);
       await sql`drop table events`.execute(db);
+    },
+  },
+  "002_deliveries": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("deliveries")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("event_id", "text", (c) => c.notNull().references("events.id"))
+        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("subject", "text", (c) => c.notNull())
+        .addColumn("event_order", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("next_attempt_at", "text", (c) => c.notNull())
+        .addColumn("lease_until", "text")
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("completed_at", "text")
+        .execute();
+      await db.schema
+        .createIndex("deliveries_due")
+        .on("deliveries")
+        .columns(["status", "next_attempt_at"])
+        .execute();
+      await db.schema
+        .createIndex("deliveries_queue")
+        .on("deliveries")
+        .columns(["target", "subject", "status", "event_order"])
+        .execute();
+      await db.schema.createIndex("deliveries_event").on("deliveries").column("event_id").execute();
+      await db.schema
+        .createTable("delivery_attempts")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("delivery_id", "text", (c) => c.notNull().references("deliveries.id"))
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("started_at", "text", (c) => c.notNull())
+        .addColumn("duration_ms", "integer", (c) => c.notNull())
+        .addColumn("outcome", "text", (c) => c.notNull())
+        .addColumn("http_status", "integer")
+        .addColumn("error", "text")
+        .addColumn("response", "text")
+        .addColumn("next_attempt_at", "text")
+        .execute();
+      await db.schema
+        .createIndex("delivery_attempts_delivery")
+        .on("delivery_attempts")
+        .columns(["delivery_id", "attempt"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table delivery_attempts`.execute(db);
+      await sql`drop table deliveries`.execute(db);
     },
   },
 };

@@ -16,10 +16,6 @@ export interface EventsTable {
   /** The provider's own event name (`deployment_status`, `Deployment Hook`, `deploy_failed`). */
   event_name: string | null;
   received_at: string;
-  /** JSON object of the request headers, secrets redacted. */
-  headers: string;
-  /** The JSON payload as received (sanitized: live credentials removed). */
-  body: string;
   status: EventStatus;
   /** Why it was ignored, or the error that failed it. */
   reason: string | null;
@@ -29,6 +25,66 @@ export interface EventsTable {
   attempts: Generated<number>;
 }
 
+/** Status of a delivery: `pending` until it succeeded, failed for good, or was superseded. */
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "superseded";
+
+/**
+ * The outbox: one row per (event × target), written in the transaction that marks the event
+ * processed. A pending row with `lease_until` in the future is in flight.
+ */
+export interface DeliveriesTable {
+  /** `dlv_` + ULID; stable across retries and re-sends. */
+  id: string;
+  event_id: string;
+  /** Target name (routing file or API). */
+  target: string;
+  /** Notifier kind serving the target. */
+  kind: string;
+  /** What the delivery updates on the target (project, environment, PR/MR): the ordering key. */
+  subject: string;
+  /** Sortable position of the event: its source time, then its id. */
+  event_order: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+/** Outcome of one attempt: the notifier's classification, or `superseded` when skipped. */
+export type AttemptOutcome = "succeeded" | "retry" | "failed";
+
+/** The delivery log: one row per attempt, secrets already redacted. */
+export interface DeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  outcome: AttemptOutcome;
+  http_status: number | null;
+  error: string | null;
+  /** Excerpt of the answer, truncated. */
+  response: string | null;
+  /** When a `retry` is scheduled for. */
+  next_attempt_at: string | null;
+}
+
+/** What an event arrived with; written once, with its `events` row. */
+export interface EventPayloadsTable {
+  event_id: string;
+  /** JSON object of the request headers, secrets redacted. */
+  headers: string;
+  /** The JSON payload as received (sanitized: live credentials removed). */
+  body: string;
+}
+
 export interface Database {
   events: EventsTable;
+  event_payloads: EventPayloadsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

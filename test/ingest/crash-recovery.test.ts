@@ -79,13 +79,15 @@ describe.each(ENGINES)("crash recovery on %s", (engine) => {
       expect(after.failed).toBe(0);
       const rows = await reopened.db
         .selectFrom("events")
-        .select(["id", "status", "body"])
+        .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+        .select(["events.id", "events.status", "event_payloads.body"])
         .execute();
       const byId = new Map(rows.map((row) => [row.id, row]));
       for (const id of acknowledged) {
         expect(byId.get(id)?.status).toBe("processed");
       }
-      // No half-written row: every stored body is the complete payload.
+      // No half-written row: every event has its complete payload.
+      expect(rows.length).toBe((await countEventsByStatus(reopened.db)).processed);
       for (const row of rows) expect(row.body).toBe(body);
     } finally {
       await reopened.close();

@@ -1,0 +1,203 @@
+import type { DeployEvent } from "../events/deploy-event.js";
+import type { Logger } from "../logger.js";
+import type { AttemptResult } from "../notifiers/notifier.js";
+import type { NotifierRegistry } from "../notifiers/registry.js";
+import type { TargetDirectory } from "../routing/delivery-planner.js";
+import type { Store } from "../store/database.js";
+import {
+  type ClaimedDelivery,
+  claimDueDeliveries,
+  nextDueAt,
+  recordAttempt,
+  releaseAllLeases,
+} from "../store/deliveries-repository.js";
+import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
+
+/** Longest response excerpt kept in the delivery log. */
+export const RESPONSE_EXCERPT_LIMIT = 16 * 1024;
+
+export interface DeliveryWorkerOptions {
+  store: Store;
+  registry: NotifierRegistry;
+  targets: TargetDirectory;
+  log: Logger;
+  /** Deliveries in flight at once in this process. */
+  concurrency: number;
+  /** Per-attempt timeout; the notifier's signal aborts after it. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Longest sleep between looks at the outbox when nothing wakes the worker. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * The outbox workers: claim due deliveries (heads of their target-and-subject queues), call the
+ * notifier with a timeout, record every attempt, and schedule the retry or finish. A claim is a
+ * lease: if the process dies mid-attempt the lease runs out and the delivery is attempted again
+ * (at-least-once, with the same delivery id). On SQLite, the one process frees leases at start.
+ */
+export class DeliveryWorker {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private inFlight = new Set<Promise<void>>();
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
+  private readonly pollIntervalMs: number;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    if (this.options.store.engine === "sqlite") {
+      const freed = await releaseAllLeases(this.options.store.db);
+      if (freed > 0)
+        this.options.log.info(`${freed} deliveries in flight at the last stop are due again`);
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Look for due deliveries now (new ones were written, or one finished). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming, and waits for the attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+  }
+
+  private async run(): Promise<void> {
+    const { log, concurrency } = this.options;
+    let failures = 0;
+    while (this.running) {
+      this.woken = false;
+      let claimed = 0;
+      const free = concurrency - this.inFlight.size;
+      if (free > 0) {
+        try {
+          claimed = await this.claimAndStart(free);
+          failures = 0;
+        } catch (error) {
+          failures++;
+          log.error({ err: error }, "delivery worker: claiming failed; will retry");
+        }
+      }
+      if (!this.running) break;
+      if (claimed > 0 && claimed === free) {
+        // Full: wait for a slot.
+        await this.sleep(this.pollIntervalMs);
+        continue;
+      }
+      if (this.woken && failures === 0) continue;
+      await this.sleep(
+        failures > 0 ? Math.min(30_000, 250 * 2 ** failures) : await this.idleDelay(),
+      );
+    }
+  }
+
+  /** Until the next retry is due, at most the poll interval. */
+  private async idleDelay(): Promise<number> {
+    const due = await nextDueAt(this.options.store.db).catch(() => undefined);
+    if (!due) return this.pollIntervalMs;
+    return Math.max(5, Math.min(this.pollIntervalMs, Date.parse(due) - Date.now()));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private async claimAndStart(limit: number): Promise<number> {
+    const { store, timeoutMs, log } = this.options;
+    const now = Date.now();
+    // The lease outlives the attempt's timeout, so only a dead process loses one.
+    const leaseUntil = new Date(now + timeoutMs + Math.max(1000, timeoutMs)).toISOString();
+    const { claimed, superseded } = await claimDueDeliveries(store.db, {
+      engine: store.engine,
+      now: new Date(now).toISOString(),
+      leaseUntil,
+      limit,
+    });
+    for (const row of superseded) {
+      log.info({ delivery: row.id, target: row.target }, "delivery superseded by a newer event");
+    }
+    for (const delivery of claimed) {
+      const task = this.attempt(delivery).finally(() => {
+        this.inFlight.delete(task);
+        this.wake();
+      });
+      this.inFlight.add(task);
+    }
+    if (superseded.length > 0 && claimed.length === 0) this.woken = true;
+    return claimed.length;
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const { registry, targets, timeoutMs, retry, store, log } = this.options;
+    const startedAt = new Date();
+    const started = performance.now();
+    let result: AttemptResult;
+    const target = targets.get(delivery.target);
+    const notifier = registry.get(delivery.kind);
+    if (!target || target.kind !== delivery.kind) {
+      result = { outcome: "failed", error: `target "${delivery.target}" is no longer configured` };
+    } else if (!notifier) {
+      result = { outcome: "failed", error: `no notifier for kind "${delivery.kind}"` };
+    } else {
+      const event = JSON.parse(delivery.normalized) as DeployEvent;
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        result = await notifier.deliver(target.settings, {
+          deliveryId: delivery.id,
+          eventId: delivery.event_id,
+          event,
+          attempt: delivery.attempts,
+          signal,
+        });
+      } catch (error) {
+        // A notifier must classify its failures; an escaped error is a bug, retried safely.
+        result = { outcome: "retry", error: `notifier error: ${(error as Error).message}` };
+      }
+    }
+    const durationMs = Math.round(performance.now() - started);
+    let nextAttemptAt: string | undefined;
+    let error = result.outcome === "succeeded" ? undefined : result.error;
+    if (result.outcome === "retry") {
+      const delay = nextRetryDelay(retry, delivery.attempts, result.retryAfterMs);
+      if (delay === undefined) error = `${result.error} (retries exhausted)`;
+      else nextAttemptAt = new Date(Date.now() + delay).toISOString();
+    }
+    try {
+      await recordAttempt(store.db, {
+        deliveryId: delivery.id,
+        attempt: delivery.attempts,
+        startedAt: startedAt.toISOString(),
+        durationMs,
+        outcome: result.outcome,
+        httpStatus: result.httpStatus,
+        error,
+        response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
+        nextAttemptAt,
+      });
+    } catch (recordError) {
+      // The lease will run out and the delivery be attempted again: at-least-once.
+      log.error({ err: recordError, delivery: delivery.id }, "could not record a delivery attempt");
+    }
+  }
+}

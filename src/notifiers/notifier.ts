@@ -1,0 +1,64 @@
+import type { z } from "zod";
+import type { DeployEvent } from "../events/deploy-event.js";
+
+/** What a notifier gets for one attempt of one delivery. */
+export interface DeliveryContext {
+  /** Stable across retries and re-sends: receivers use it as their idempotency key. */
+  deliveryId: string;
+  /** The inbox event the delivery is about. */
+  eventId: string;
+  event: DeployEvent;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted when the per-attempt timeout (`DELIVERY_TIMEOUT_MS`) runs out. */
+  signal: AbortSignal;
+}
+
+/** Facts about one attempt for the delivery log; secrets must already be redacted. */
+export interface AttemptFacts {
+  /** HTTP status (or SMTP reply code) of the answer, when there was one. */
+  httpStatus?: number;
+  /** The start of the answer's body, for the log (the engine truncates it further). */
+  response?: string;
+}
+
+/**
+ * The result of one attempt. Every notifier classifies every failure: `retry` for what may
+ * work later (timeouts, connection errors, 5xx, 429, SMTP 4xx), `failed` for what never will
+ * (4xx, SMTP 5xx, bad configuration).
+ */
+export type AttemptResult =
+  | ({ outcome: "succeeded" } & AttemptFacts)
+  | ({ outcome: "retry"; error: string; retryAfterMs?: number } & AttemptFacts)
+  | ({ outcome: "failed"; error: string } & AttemptFacts);
+
+/**
+ * One output kind (`slack`, `email`, …). Registered under its `kind` in the notifier registry;
+ * adding an output is one module implementing this and one registration.
+ *
+ * @typeParam C the target's settings, as validated by `settings`
+ */
+export interface Notifier<C = unknown> {
+  kind: string;
+  /** Validates a target's settings (everything but `kind`) from the routing file or the API. */
+  settings: z.ZodType<C>;
+  /**
+   * Key of the thing a delivery updates, beyond the target: deliveries to one target about one
+   * subject run one at a time in event order. Default: project, environment and PR/MR.
+   */
+  subject?(event: DeployEvent): string;
+  /** Sends one attempt. Must not throw: failures are results. */
+  deliver(settings: C, context: DeliveryContext): Promise<AttemptResult>;
+}
+
+/** Keeps a notifier's settings type while erasing it for the registry. */
+export function defineNotifier<C>(notifier: Notifier<C>): Notifier<C> {
+  return notifier;
+}
+
+/** The default subject: the same project, environment and PR/MR. */
+export function defaultSubject(event: DeployEvent): string {
+  const repository = event.project.repository;
+  const project = repository ? `${repository.host}:${repository.fullPath}` : `name:${event.project.name}`;
+  return [project, event.environment.name, event.change ? `#${event.change.number}` : ""].join("|");
+}

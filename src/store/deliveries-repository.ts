@@ -1,0 +1,302 @@
+import type { Kysely, Selectable, Transaction } from "kysely";
+import { encodeCursor, type Page } from "./events-repository.js";
+import { newId } from "./ids.js";
+import type {
+  AttemptOutcome,
+  Database,
+  DeliveriesTable,
+  DeliveryAttemptsTable,
+  DeliveryStatus,
+} from "./schema.js";
+
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type AttemptRow = Selectable<DeliveryAttemptsTable>;
+
+/** A claimed delivery with the normalized event it carries. */
+export interface ClaimedDelivery extends DeliveryRow {
+  normalized: string;
+}
+
+/** The sortable position of an event among the events of one subject. */
+export function eventOrder(occurredAt: string, eventId: string): string {
+  return `${occurredAt}|${eventId}`;
+}
+
+/** Writes the outbox rows of one event, inside the caller's transaction. */
+export async function insertDeliveries(
+  trx: Transaction<Database>,
+  eventId: string,
+  order: string,
+  planned: Array<{ target: string; kind: string; subject: string }>,
+  now: string,
+): Promise<void> {
+  if (planned.length === 0) return;
+  await trx
+    .insertInto("deliveries")
+    .values(
+      planned.map((p) => ({
+        id: newId("dlv"),
+        event_id: eventId,
+        target: p.target,
+        kind: p.kind,
+        subject: p.subject,
+        event_order: order,
+        status: "pending" as const,
+        next_attempt_at: now,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .execute();
+}
+
+/**
+ * Claims up to `limit` due deliveries, each the head of its (target, subject) queue with nothing
+ * of that queue in flight, and leases them until `leaseUntil`. In the same transaction, heads
+ * older than what their target already received for that subject are marked superseded.
+ * PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several processes claim disjoint rows.
+ */
+export async function claimDueDeliveries(
+  db: Kysely<Database>,
+  options: { engine: "sqlite" | "postgres"; now: string; leaseUntil: string; limit: number },
+): Promise<{ claimed: ClaimedDelivery[]; superseded: DeliveryRow[] }> {
+  const { engine, now, leaseUntil, limit } = options;
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .selectFrom("deliveries as d")
+      .selectAll("d")
+      .where("d.status", "=", "pending")
+      .where("d.next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("d.lease_until", "is", null), eb("d.lease_until", "<", now)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("deliveries as o")
+              .select("o.id")
+              .whereRef("o.target", "=", "d.target")
+              .whereRef("o.subject", "=", "d.subject")
+              .where("o.status", "=", "pending")
+              .whereRef("o.id", "<>", "d.id")
+              .where((eb) =>
+                eb.or([
+                  eb("o.event_order", "<", eb.ref("d.event_order")),
+                  eb.and([
+                    eb("o.event_order", "=", eb.ref("d.event_order")),
+                    eb("o.id", "<", eb.ref("d.id")),
+                  ]),
+                  eb("o.lease_until", ">=", now),
+                ]),
+              ),
+          ),
+        ),
+      )
+      .orderBy("d.event_order")
+      .limit(limit);
+    if (engine === "postgres") query = query.forUpdate("d").skipLocked();
+    const heads = await query.execute();
+
+    const claimed: ClaimedDelivery[] = [];
+    const superseded: DeliveryRow[] = [];
+    for (const head of heads) {
+      const newer = await trx
+        .selectFrom("deliveries")
+        .select("id")
+        .where("target", "=", head.target)
+        .where("subject", "=", head.subject)
+        .where("status", "=", "succeeded")
+        .where("event_order", ">", head.event_order)
+        .limit(1)
+        .executeTakeFirst();
+      if (newer) {
+        await trx
+          .updateTable("deliveries")
+          .set({
+            status: "superseded",
+            lease_until: null,
+            last_error: `superseded: a newer event was already delivered (${newer.id})`,
+            updated_at: now,
+            completed_at: now,
+          })
+          .where("id", "=", head.id)
+          .execute();
+        superseded.push({ ...head, status: "superseded" });
+        continue;
+      }
+      await trx
+        .updateTable("deliveries")
+        .set((eb) => ({
+          lease_until: leaseUntil,
+          attempts: eb("attempts", "+", 1),
+          updated_at: now,
+        }))
+        .where("id", "=", head.id)
+        .execute();
+      const event = await trx
+        .selectFrom("events")
+        .select("normalized")
+        .where("id", "=", head.event_id)
+        .executeTakeFirstOrThrow();
+      claimed.push({
+        ...head,
+        attempts: head.attempts + 1,
+        lease_until: leaseUntil,
+        normalized: event.normalized ?? "null",
+      });
+    }
+    return { claimed, superseded };
+  });
+}
+
+/** What one attempt changed: the log row, and the delivery's new state. */
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  outcome: AttemptOutcome;
+  httpStatus?: number;
+  error?: string;
+  response?: string;
+  /** For `retry`: when the next attempt is due; absent when the schedule is exhausted. */
+  nextAttemptAt?: string;
+}
+
+/**
+ * Records an attempt and moves its delivery on, in one transaction. The update only applies while
+ * the delivery is still the claim this attempt belongs to, so a late finisher after a lost lease
+ * cannot overwrite a newer attempt's result.
+ */
+export async function recordAttempt(db: Kysely<Database>, record: AttemptRecord): Promise<void> {
+  const now = new Date().toISOString();
+  let status: DeliveryStatus;
+  if (record.outcome === "succeeded") status = "succeeded";
+  else if (record.outcome === "retry" && record.nextAttemptAt) status = "pending";
+  else status = "failed";
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("delivery_attempts")
+      .values({
+        id: newId("att"),
+        delivery_id: record.deliveryId,
+        attempt: record.attempt,
+        started_at: record.startedAt,
+        duration_ms: record.durationMs,
+        outcome: record.outcome,
+        http_status: record.httpStatus ?? null,
+        error: record.error ?? null,
+        response: record.response ?? null,
+        next_attempt_at: status === "pending" ? (record.nextAttemptAt ?? null) : null,
+      })
+      .execute();
+    await trx
+      .updateTable("deliveries")
+      .set({
+        status,
+        lease_until: null,
+        last_error: record.error ?? null,
+        next_attempt_at: record.nextAttemptAt ?? now,
+        updated_at: now,
+        completed_at: status === "pending" ? null : now,
+      })
+      .where("id", "=", record.deliveryId)
+      .where("attempts", "=", record.attempt)
+      .where("status", "=", "pending")
+      .execute();
+  });
+}
+
+/**
+ * Frees every lease. Only for a single-process engine (SQLite) at start-up: no other process can
+ * hold one, so what was in flight when the last process died is due again at once.
+ */
+export async function releaseAllLeases(db: Kysely<Database>): Promise<number> {
+  const result = await db
+    .updateTable("deliveries")
+    .set({ lease_until: null })
+    .where("status", "=", "pending")
+    .where("lease_until", "is not", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** When the next pending delivery is due, if any. */
+export async function nextDueAt(db: Kysely<Database>): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("deliveries")
+    .select((eb) => eb.fn.min("next_attempt_at").as("due"))
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  return row?.due ?? undefined;
+}
+
+export interface DeliveryFilter {
+  eventId?: string;
+  target?: string;
+  status?: DeliveryStatus;
+}
+
+/** Deliveries newest first, filtered, one page after the cursor. */
+export async function listDeliveries(
+  db: Kysely<Database>,
+  filter: DeliveryFilter,
+  page: { limit: number; after?: string },
+): Promise<Page<DeliveryRow>> {
+  let query = db.selectFrom("deliveries");
+  if (filter.eventId) query = query.where("event_id", "=", filter.eventId);
+  if (filter.target) query = query.where("target", "=", filter.target);
+  if (filter.status) query = query.where("status", "=", filter.status);
+  const totalRow = await query
+    .select((eb) => eb.fn.countAll<number | string>().as("total"))
+    .executeTakeFirstOrThrow();
+  let pageQuery = query.selectAll();
+  if (page.after) pageQuery = pageQuery.where("id", "<", page.after);
+  const rows = await pageQuery
+    .orderBy("id", "desc")
+    .limit(page.limit + 1)
+    .execute();
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return {
+    items,
+    total: Number(totalRow.total),
+    next: rows.length > page.limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+export async function getDelivery(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ delivery: DeliveryRow; attempts: AttemptRow[] } | undefined> {
+  const delivery = await db
+    .selectFrom("deliveries")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst();
+  if (!delivery) return undefined;
+  const attempts = await db
+    .selectFrom("delivery_attempts")
+    .selectAll()
+    .where("delivery_id", "=", id)
+    .orderBy("attempt")
+    .execute();
+  return { delivery, attempts };
+}
+
+/** Number of deliveries in each status. */
+export async function countDeliveriesByStatus(
+  db: Kysely<Database>,
+): Promise<Record<DeliveryStatus, number>> {
+  const rows = await db
+    .selectFrom("deliveries")
+    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
+    .groupBy("status")
+    .execute();
+  const counts: Record<DeliveryStatus, number> = {
+    pending: 0,
+    succeeded: 0,
+    failed: 0,
+    superseded: 0,
+  };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
+}
