@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config/env.js";
 import { createLogger } from "./logger.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
-import { createShipcast, describeSources, VERSION } from "./shipcast.js";
+import { createShipcast, describeRouting, describeSources, VERSION } from "./shipcast.js";
 
 /** `npm start`: read the configuration, open the store, serve, and stop cleanly on signals. */
 async function main(): Promise<void> {
@@ -18,12 +18,22 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const shipcast = await createShipcast(config, log);
+  let shipcast: Awaited<ReturnType<typeof createShipcast>>;
+  try {
+    shipcast = await createShipcast(config, log);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`shipcast: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const address = await shipcast.listen();
   log.info(
     `store: ${shipcast.store.engine}${shipcast.store.engine === "sqlite" ? ` (${config.databaseUrl.slice(7)})` : ""}`,
   );
   for (const line of describeSources(config)) log.info(line);
+  for (const line of describeRouting(shipcast)) log.info(line);
   log.info(
     config.githubApp
       ? `GitHub App ${config.githubApp.appId}: installation clients available`

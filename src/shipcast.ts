@@ -1,12 +1,20 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Config } from "./config/env.js";
+import { type Config, ConfigError } from "./config/env.js";
+import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
+import { DeliveryWorker } from "./delivery/delivery-worker.js";
+import { createRetryPolicy } from "./delivery/retry-policy.js";
 import type { NormalizeOptions } from "./events/deploy-event.js";
 import { createProbot, handToProbot } from "./github-app.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logger.js";
+import { createSmtpTransport, emailNotifier } from "./notifiers/email.js";
+import { NotifierRegistry } from "./notifiers/registry.js";
+import { slackNotifier } from "./notifiers/slack.js";
+import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
+import { createDeliveryPlanner, type TargetDirectory } from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
 import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
@@ -22,6 +30,9 @@ export interface Shipcast {
   server: Server;
   store: Store;
   worker: EventWorker | undefined;
+  deliveryWorker: DeliveryWorker | undefined;
+  routing: RoutingConfig;
+  registry: NotifierRegistry;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting requests, lets in-flight ones finish, stops the worker, closes the store. */
@@ -37,16 +48,74 @@ export function normalizeOptionsFrom(config: Config): NormalizeOptions {
   };
 }
 
-/** Opens the store (running migrations) and wires server, inbox and worker. */
-export async function createShipcast(config: Config, log: Logger): Promise<Shipcast> {
+/** The outputs this deployment can serve, each given its client. */
+export function createRegistry(config: Config, http: OutboundHttp) {
+  const registry = new NotifierRegistry().register(slackNotifier({ http }));
+  const transport = config.email.smtpUrl ? createSmtpTransport(config.email.smtpUrl) : undefined;
+  if (transport) registry.register(emailNotifier({ transport, from: config.email.from }));
+  else registry.markOff("email", "set SMTP_URL to send email");
+  return { registry, close: () => transport?.close() };
+}
+
+/**
+ * Loads the routing file (a `ConfigError` naming the file, path and line when it is invalid).
+ * `cwd` is where `shipcast.yml` is looked for.
+ */
+export function loadRouting(
+  config: Config,
+  registry: NotifierRegistry,
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): RoutingConfig {
+  try {
+    return loadRoutingFile({ path: config.routingFile, cwd, env, registry });
+  } catch (error) {
+    if (error instanceof RoutingFileError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+export interface ShipcastDependencies {
+  /** Variables for `${VAR}` in the routing file. Default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where `shipcast.yml` is looked for. Default: the working directory. */
+  cwd?: string;
+  /** The HTTP client for user-supplied URLs. Default: the guarded undici client. */
+  http?: OutboundHttp;
+}
+
+/** Opens the store (running migrations) and wires server, inbox and workers. */
+export async function createShipcast(
+  config: Config,
+  log: Logger,
+  deps: ShipcastDependencies = {},
+): Promise<Shipcast> {
+  const http = deps.http ?? createOutboundHttp();
+  const outputs = createRegistry(config, http);
+  const { registry } = outputs;
+  const routing = loadRouting(config, registry, deps.env, deps.cwd);
+  const targets: TargetDirectory = routing.targets;
   const store = await openStore(config.databaseUrl);
   const probot = await createProbot(config, log);
+  const deliveryWorker = config.workers
+    ? new DeliveryWorker({
+        store,
+        registry,
+        targets,
+        log,
+        concurrency: config.delivery.concurrency,
+        timeoutMs: config.delivery.timeoutMs,
+        retry: createRetryPolicy(config.delivery.retrySchedule),
+      })
+    : undefined;
   const worker = config.workers
     ? new EventWorker({
         store,
         normalizeOptions: normalizeOptionsFrom(config),
         log,
         afterCommit: probot ? handToProbot(probot, log) : undefined,
+        planner: createDeliveryPlanner({ routes: routing.routes, targets, registry }),
+        onDeliveries: () => deliveryWorker?.wake(),
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());
@@ -56,6 +125,9 @@ export async function createShipcast(config: Config, log: Logger): Promise<Shipc
     server,
     store,
     worker,
+    deliveryWorker,
+    routing,
+    registry,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -65,6 +137,7 @@ export async function createShipcast(config: Config, log: Logger): Promise<Shipc
         });
       });
       worker?.start();
+      await deliveryWorker?.start();
       return server.address() as AddressInfo;
     },
     async close() {
@@ -73,9 +146,25 @@ export async function createShipcast(config: Config, log: Logger): Promise<Shipc
         server.closeIdleConnections();
       });
       await worker?.stop();
+      await deliveryWorker?.stop();
       await store.close();
+      outputs.close();
     },
   };
+}
+
+/** Start-up lines about the routing file and the outputs. */
+export function describeRouting(shipcast: Shipcast): string[] {
+  const { routing, registry } = shipcast;
+  const lines = [
+    routing.file
+      ? `routing file ${routing.file}: ${routing.targets.size} targets, ${routing.routes.length} routes`
+      : "routing file: none (create shipcast.yml or set SHIPCAST_CONFIG to route events to outputs)",
+    `outputs: ${registry.kinds().join(", ")}`,
+  ];
+  const emailOff = registry.offReason("email");
+  if (emailOff) lines.push(`output email: off (${emailOff})`);
+  return lines;
 }
 
 /** Start-up lines saying which sources are active and what enables the others. */

@@ -59,6 +59,8 @@ export function defineNotifier<C>(notifier: Notifier<C>): Notifier<C> {
 /** The default subject: the same project, environment and PR/MR. */
 export function defaultSubject(event: DeployEvent): string {
   const repository = event.project.repository;
-  const project = repository ? `${repository.host}:${repository.fullPath}` : `name:${event.project.name}`;
+  const project = repository
+    ? `${repository.host}:${repository.fullPath}`
+    : `name:${event.project.name}`;
   return [project, event.environment.name, event.change ? `#${event.change.number}` : ""].join("|");
 }

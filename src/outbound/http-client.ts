@@ -20,7 +20,10 @@ export interface OutboundHttpOptions {
 export function createOutboundHttp(options: OutboundHttpOptions = {}): OutboundHttp {
   const dispatcher =
     options.dispatcher ??
-    new Agent({ connect: { timeout: options.connectTimeoutMs ?? 10_000 }, keepAliveTimeout: 30_000 });
+    new Agent({
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      keepAliveTimeout: 30_000,
+    });
   const guardedFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
     undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),

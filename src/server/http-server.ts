@@ -95,7 +95,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (item?.[2]) {
       const id = safeDecode(item[2]);
       if (id === undefined) return sendError(res, 400, "malformed percent-encoding in the path");
-      return item[1] === "events" ? handleGetEvent(store, id, req, res) : handleGetDelivery(store, id, res);
+      return item[1] === "events"
+        ? handleGetEvent(store, id, req, res)
+        : handleGetDelivery(store, id, res);
     }
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }

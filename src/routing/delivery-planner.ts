@@ -1,0 +1,46 @@
+import type { Route } from "../config/routing-file.js";
+import type { DeployEvent } from "../events/deploy-event.js";
+import { defaultSubject } from "../notifiers/notifier.js";
+import type { NotifierRegistry } from "../notifiers/registry.js";
+import { routeEvent } from "./route.js";
+
+/** A named target as the delivery engine needs it: which notifier, with which settings. */
+export interface ResolvedTarget {
+  name: string;
+  kind: string;
+  settings: unknown;
+}
+
+/** Where targets are looked up by name: the routing file today, the API's as well later. */
+export interface TargetDirectory {
+  get(name: string): ResolvedTarget | undefined;
+}
+
+/** One delivery to write for an event. */
+export interface PlannedDelivery {
+  target: string;
+  kind: string;
+  subject: string;
+}
+
+export type DeliveryPlanner = (event: DeployEvent) => PlannedDelivery[];
+
+/**
+ * Turns the routing decision (target names) into delivery rows to write: each with its
+ * notifier kind and the subject that orders deliveries to that target.
+ */
+export function createDeliveryPlanner(options: {
+  routes: Route[];
+  targets: TargetDirectory;
+  registry: NotifierRegistry;
+}): DeliveryPlanner {
+  const { routes, targets, registry } = options;
+  return (event) =>
+    routeEvent(event, routes).flatMap((name) => {
+      const target = targets.get(name);
+      if (!target) return [];
+      const notifier = registry.get(target.kind);
+      const subject = notifier?.subject?.(event) ?? defaultSubject(event);
+      return [{ target: name, kind: target.kind, subject }];
+    });
+}
