@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import type { ReadyMessage } from "./servers/child.js";
+
+/** Every child still running; killed on any exit of the parent. */
+const live = new Set<ChildProcess>();
+/** Temporary folders removed on any exit of the parent, signals included. */
+const scratch = new Set<string>();
+
+/** `--import` target that lets a child node process run TypeScript (tsx's loader). */
+const TSX_LOADER = import.meta.resolve("tsx");
+
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the benchmark servers`);
+    for (const child of live) child.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
+/** Prefixes each line a child writes, so its output cannot be mistaken for the results. */
+function relay(stream: Readable | null, label: string): void {
+  if (!stream) return;
+  createInterface({ input: stream }).on("line", (line) => {
+    process.stderr.write(`  [${label}] ${line}\n`);
+  });
+}
+
+export interface StartOptions {
+  /** Shown in front of the child's output and in errors. */
+  label: string;
+  /** TypeScript (or JavaScript) entry point, absolute path. */
+  script: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+  /** Open an IPC channel (the bench servers report their port through it). */
+  ipc?: boolean;
+}
+
+/** A benchmark server running in its own process. */
+export interface Child {
+  label: string;
+  process: ChildProcess;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `node --import tsx <script>` with its own event loop. */
+export function startChild(options: StartOptions): Child {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), "--import", TSX_LOADER, options.script],
+    {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+    },
+  );
+  live.add(child);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once("exit", (code, signal) => {
+      live.delete(child);
+      resolve(code ?? signal ?? "unknown");
+    });
+  });
+  child.once("error", (error) => {
+    console.error(`  [${options.label}] could not start: ${error.message}`);
+  });
+  relay(child.stdout, options.label);
+  relay(child.stderr, options.label);
+  return { label: options.label, process: child, exited };
+}
+
+/** Rejects if the child exits before `ready` settles, so a crash is reported, not waited on. */
+function failOnExit<T>(child: Child, ready: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${child.label} was not ready after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    child.exited.then((how) => {
+      clearTimeout(timer);
+      reject(new Error(`${child.label} exited (${how}) before it was ready`));
+    });
+    ready.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Waits for a bench server's `{type: "ready", port}` IPC message. */
+export function waitForReadyMessage(child: Child, timeoutMs = 30_000): Promise<number> {
+  const ready = new Promise<number>((resolve) => {
+    const onMessage = (message: unknown) => {
+      const ready = message as Partial<ReadyMessage>;
+      if (ready.type === "ready" && typeof ready.port === "number") {
+        child.process.off("message", onMessage);
+        resolve(ready.port);
+      }
+    };
+    child.process.on("message", onMessage);
+  });
+  return failOnExit(child, ready, timeoutMs);
+}
+
+/** Polls `url` until it answers 200. */
+export function waitForHttpOk(child: Child, url: string, timeoutMs = 60_000): Promise<void> {
+  let gaveUp = false;
+  const ready = (async () => {
+    while (!gaveUp) {
+      try {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return failOnExit(child, ready, timeoutMs).finally(() => {
+    gaveUp = true;
+  });
+}
+
+/** SIGTERM, then SIGKILL if the child has not exited after `graceMs`; resolves with how it ended. */
+export async function stopChild(child: Child, graceMs = 15_000): Promise<number | string> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      console.error(`  [${child.label}] did not stop within ${graceMs} ms: killing it`);
+      child.process.kill("SIGKILL");
+    }, graceMs);
+    try {
+      return await child.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return child.exited;
+}
+
+/** Removes `dir` when the benchmark exits, however it exits (or earlier with `removeNow`). */
+export function removeOnExit(dir: string): { removeNow(): void } {
+  scratch.add(dir);
+  return {
+    removeNow() {
+      scratch.delete(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Kills every child still running (used in `finally`). */
+export function killAll(): void {
+  for (const child of live) child.kill("SIGKILL");
+}
