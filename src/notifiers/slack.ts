@@ -13,7 +13,12 @@
 import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../outbound/http-client.js";
-import { type AttemptResult, defineNotifier, type Notifier } from "./notifier.js";
+import {
+  type AttemptResult,
+  type DeliveryContext,
+  defineNotifier,
+  type Notifier,
+} from "./notifier.js";
 import { buildSlackMessage } from "./slack-message.js";
 
 /** Settings of a `slack` target. */
@@ -149,13 +154,19 @@ async function readBody(response: Response): Promise<string> {
  */
 function recordingFetch(
   http: OutboundHttp,
-  signal: AbortSignal,
+  context: DeliveryContext,
   exchange: Exchange,
 ): FetchFunction {
+  const { signal } = context;
   return async (url, init) => {
     try {
       const response = await http.fetch(url, {
         ...init,
+        // Slack ignores it; a self-hosted receiver (or a test) can dedupe re-sends on it.
+        headers: {
+          ...(init?.headers as Record<string, string>),
+          "X-Shipcast-Delivery": context.deliveryId,
+        },
         signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
       });
       const body = await readBody(response);
@@ -278,7 +289,7 @@ export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSetti
       try {
         const message = buildSlackMessage(context.event);
         const webhook = new IncomingWebhook(settings.url, {
-          fetch: recordingFetch(deps.http, context.signal, exchange),
+          fetch: recordingFetch(deps.http, context, exchange),
           timeout: 0,
           retryConfig: { retries: 0 },
         });

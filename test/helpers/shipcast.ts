@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { loadConfig } from "../../src/config/env.js";
 import { createShipcast, type Shipcast } from "../../src/shipcast.js";
@@ -25,8 +28,12 @@ export interface TestShipcast {
 export async function startTestShipcast(
   engine: Engine,
   env: Record<string, string | undefined> = {},
+  options: { routing?: string } = {},
 ): Promise<TestShipcast> {
   const database = await createTestDatabase(engine);
+  // A working directory of its own, so no shipcast.yml of the repository is picked up.
+  const cwd = mkdtempSync(join(tmpdir(), "shipcast-cwd-"));
+  if (options.routing !== undefined) writeFileSync(join(cwd, "shipcast.yml"), options.routing);
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -37,7 +44,10 @@ export async function startTestShipcast(
     SHIPCAST_ADMIN_TOKEN: SECRETS.admin,
     ...env,
   });
-  const shipcast = await createShipcast(config, pino({ level: "silent" }));
+  const shipcast = await createShipcast(config, pino({ level: "silent" }), {
+    cwd,
+    env: { ...process.env, ...env },
+  });
   const address = await shipcast.listen();
   return {
     shipcast,
@@ -45,6 +55,7 @@ export async function startTestShipcast(
     async close() {
       await shipcast.close();
       await database.drop();
+      rmSync(cwd, { recursive: true, force: true });
     },
   };
 }
