@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,25 @@ describe("starting Shipcast", () => {
     expect(output).toContain("source github: active at POST /api/github/webhooks");
     expect(output).toContain("source netlify: active at POST /api/netlify/webhooks");
     expect(output).not.toContain(secret);
+  });
+
+  it("refuses to start on an invalid routing file, naming the file, line and problem", () => {
+    dir = mkdtempSync(join(tmpdir(), "shipcast-start-"));
+    writeFileSync(
+      join(dir, "shipcast.yml"),
+      "targets:\n  mail: { kind: email, to: [a@example.com] }\nroutes:\n  - notify: [mial]\n",
+    );
+    const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const result = spawnSync(process.execPath, ["--import", tsx, main], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", PORT: "0" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("shipcast.yml:2 targets.mail.kind: email targets are off: set SMTP_URL");
+    expect(result.stderr).toContain('shipcast.yml:4 routes[0].notify[0]: unknown target "mial"');
   });
 
   it("refuses to start on an invalid setting, naming it", () => {
