@@ -64,7 +64,9 @@ describe("starting Shipcast", () => {
       timeout: 20_000,
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("shipcast.yml:2 targets.mail.kind: email targets are off: set SMTP_URL");
+    expect(result.stderr).toContain(
+      "shipcast.yml:2 targets.mail.kind: email targets are off: set SMTP_URL",
+    );
     expect(result.stderr).toContain('shipcast.yml:4 routes[0].notify[0]: unknown target "mial"');
   });
 
