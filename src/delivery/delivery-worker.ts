@@ -5,10 +5,11 @@ import type { NotifierRegistry } from "../notifiers/registry.js";
 import type { TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {
+  type AttemptRecord,
   type ClaimedDelivery,
   claimDueDeliveries,
   nextDueAt,
-  recordAttempt,
+  recordAttempts,
   releaseAllLeases,
 } from "../store/deliveries-repository.js";
 import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
@@ -40,6 +41,11 @@ export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private inFlight = new Set<Promise<void>>();
+  /** Claimed (leased) deliveries waiting for a free slot: claims are made in batches. */
+  private queued: ClaimedDelivery[] = [];
+  /** Attempt records waiting for the next group commit. */
+  private records: Array<{ record: AttemptRecord; done: () => void }> = [];
+  private flushScheduled = false;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private readonly pollIntervalMs: number;
@@ -65,12 +71,16 @@ export class DeliveryWorker {
     this.wakeUp?.();
   }
 
-  /** Stops claiming, and waits for the attempts in flight to be recorded. */
+  /**
+   * Stops claiming, and waits for the attempts in flight to be recorded. Deliveries claimed but
+   * not started keep their lease until it runs out (SQLite frees it at the next start).
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.();
     await this.loop;
-    await Promise.all(this.inFlight);
+    this.queued = [];
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   private async run(): Promise<void> {
@@ -79,8 +89,10 @@ export class DeliveryWorker {
     while (this.running) {
       this.woken = false;
       let claimed = 0;
-      const free = concurrency - this.inFlight.size;
-      if (free > 0) {
+      // Claim up to two slots' worth ahead, so finished attempts are refilled without a claim
+      // (and its commit) per delivery.
+      const free = 2 * concurrency - this.inFlight.size - this.queued.length;
+      if (free >= concurrency) {
         try {
           claimed = await this.claimAndStart(free);
           failures = 0;
@@ -90,8 +102,8 @@ export class DeliveryWorker {
         }
       }
       if (!this.running) break;
-      if (claimed > 0 && claimed === free) {
-        // Full: wait for a slot.
+      if (free < concurrency || (claimed > 0 && claimed === free)) {
+        // Busy: a finishing attempt wakes the loop when the buffer runs low.
         await this.sleep(this.pollIntervalMs);
         continue;
       }
@@ -126,8 +138,9 @@ export class DeliveryWorker {
   private async claimAndStart(limit: number): Promise<number> {
     const { store, timeoutMs, log } = this.options;
     const now = Date.now();
-    // The lease outlives the attempt's timeout, so only a dead process loses one.
-    const leaseUntil = new Date(now + timeoutMs + Math.max(1000, timeoutMs)).toISOString();
+    // The lease outlives a wait in the buffer (at most one attempt's timeout) plus the attempt
+    // itself, so only a dead process loses one.
+    const leaseUntil = new Date(now + 2 * timeoutMs + 1000).toISOString();
     const { claimed, superseded } = await claimDueDeliveries(store.db, {
       engine: store.engine,
       now: new Date(now).toISOString(),
@@ -137,19 +150,58 @@ export class DeliveryWorker {
     for (const row of superseded) {
       log.info({ delivery: row.id, target: row.target }, "delivery superseded by a newer event");
     }
-    for (const delivery of claimed) {
-      const task = this.attempt(delivery).finally(() => {
-        this.inFlight.delete(task);
-        this.wake();
-      });
-      this.inFlight.add(task);
-    }
+    this.queued.push(...claimed);
+    this.pump();
     if (superseded.length > 0 && claimed.length === 0) this.woken = true;
     return claimed.length;
   }
 
+  /** Starts queued deliveries while slots are free. */
+  private pump(): void {
+    while (this.running && this.inFlight.size < this.options.concurrency) {
+      const delivery = this.queued.shift();
+      if (!delivery) break;
+      const task = this.attempt(delivery).finally(() => {
+        this.inFlight.delete(task);
+        this.pump();
+        if (this.queued.length < this.options.concurrency) this.wake();
+      });
+      this.inFlight.add(task);
+    }
+  }
+
+  /** Queues a record for the next group commit; resolves once it is committed (or failed). */
+  private record(record: AttemptRecord): Promise<void> {
+    return new Promise((done) => {
+      this.records.push({ record, done });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => void this.flushRecords());
+    });
+  }
+
+  private async flushRecords(): Promise<void> {
+    const batch = this.records.splice(0);
+    try {
+      await recordAttempts(
+        this.options.store.db,
+        batch.map((b) => b.record),
+      );
+    } catch (error) {
+      // The leases will run out and the deliveries be attempted again: at-least-once.
+      this.options.log.error({ err: error }, "could not record delivery attempts");
+    } finally {
+      this.flushScheduled = false;
+      for (const b of batch) b.done();
+      if (this.records.length > 0) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flushRecords());
+      }
+    }
+  }
+
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const { registry, targets, timeoutMs, retry, store, log } = this.options;
+    const { registry, targets, timeoutMs, retry } = this.options;
     const startedAt = new Date();
     const started = performance.now();
     let result: AttemptResult;
@@ -183,21 +235,16 @@ export class DeliveryWorker {
       if (delay === undefined) error = `${result.error} (retries exhausted)`;
       else nextAttemptAt = new Date(Date.now() + delay).toISOString();
     }
-    try {
-      await recordAttempt(store.db, {
-        deliveryId: delivery.id,
-        attempt: delivery.attempts,
-        startedAt: startedAt.toISOString(),
-        durationMs,
-        outcome: result.outcome,
-        httpStatus: result.httpStatus,
-        error,
-        response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
-        nextAttemptAt,
-      });
-    } catch (recordError) {
-      // The lease will run out and the delivery be attempted again: at-least-once.
-      log.error({ err: recordError, delivery: delivery.id }, "could not record a delivery attempt");
-    }
+    await this.record({
+      deliveryId: delivery.id,
+      attempt: delivery.attempts,
+      startedAt: startedAt.toISOString(),
+      durationMs,
+      outcome: result.outcome,
+      httpStatus: result.httpStatus,
+      error,
+      response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
+      nextAttemptAt,
+    });
   }
 }

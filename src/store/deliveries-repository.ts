@@ -64,7 +64,9 @@ export async function claimDueDeliveries(
   return db.transaction().execute(async (trx) => {
     let query = trx
       .selectFrom("deliveries as d")
+      .innerJoin("events as e", "e.id", "d.event_id")
       .selectAll("d")
+      .select("e.normalized")
       .where("d.status", "=", "pending")
       .where("d.next_attempt_at", "<=", now)
       .where((eb) => eb.or([eb("d.lease_until", "is", null), eb("d.lease_until", "<", now)]))
@@ -119,7 +121,8 @@ export async function claimDueDeliveries(
           })
           .where("id", "=", head.id)
           .execute();
-        superseded.push({ ...head, status: "superseded" });
+        const { normalized: _event, ...row } = head;
+        superseded.push({ ...row, status: "superseded" });
         continue;
       }
       await trx
@@ -162,47 +165,60 @@ export interface AttemptRecord {
 }
 
 /**
- * Records an attempt and moves its delivery on, in one transaction. The update only applies while
- * the delivery is still the claim this attempt belongs to, so a late finisher after a lost lease
- * cannot overwrite a newer attempt's result.
+ * Records attempts and moves their deliveries on, in one transaction. An update only applies
+ * while the delivery is still the claim its attempt belongs to, so a late finisher after a lost
+ * lease cannot overwrite a newer attempt's result.
  */
+export async function recordAttempts(
+  db: Kysely<Database>,
+  records: AttemptRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const record of records) await writeAttempt(trx, record);
+  });
+}
+
+/** Records one attempt; see `recordAttempts`. */
 export async function recordAttempt(db: Kysely<Database>, record: AttemptRecord): Promise<void> {
+  await recordAttempts(db, [record]);
+}
+
+async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): Promise<void> {
   const now = new Date().toISOString();
   let status: DeliveryStatus;
   if (record.outcome === "succeeded") status = "succeeded";
   else if (record.outcome === "retry" && record.nextAttemptAt) status = "pending";
   else status = "failed";
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto("delivery_attempts")
-      .values({
-        id: newId("att"),
-        delivery_id: record.deliveryId,
-        attempt: record.attempt,
-        started_at: record.startedAt,
-        duration_ms: record.durationMs,
-        outcome: record.outcome,
-        http_status: record.httpStatus ?? null,
-        error: record.error ?? null,
-        response: record.response ?? null,
-        next_attempt_at: status === "pending" ? (record.nextAttemptAt ?? null) : null,
-      })
-      .execute();
-    await trx
-      .updateTable("deliveries")
-      .set({
-        status,
-        lease_until: null,
-        last_error: record.error ?? null,
-        next_attempt_at: record.nextAttemptAt ?? now,
-        updated_at: now,
-        completed_at: status === "pending" ? null : now,
-      })
-      .where("id", "=", record.deliveryId)
-      .where("attempts", "=", record.attempt)
-      .where("status", "=", "pending")
-      .execute();
-  });
+  await trx
+    .insertInto("delivery_attempts")
+    .values({
+      id: newId("att"),
+      delivery_id: record.deliveryId,
+      attempt: record.attempt,
+      started_at: record.startedAt,
+      duration_ms: record.durationMs,
+      outcome: record.outcome,
+      http_status: record.httpStatus ?? null,
+      error: record.error ?? null,
+      response: record.response ?? null,
+      next_attempt_at: status === "pending" ? (record.nextAttemptAt ?? null) : null,
+    })
+    .execute();
+  await trx
+    .updateTable("deliveries")
+    .set({
+      status,
+      lease_until: null,
+      last_error: record.error ?? null,
+      next_attempt_at: record.nextAttemptAt ?? now,
+      updated_at: now,
+      completed_at: status === "pending" ? null : now,
+    })
+    .where("id", "=", record.deliveryId)
+    .where("attempts", "=", record.attempt)
+    .where("status", "=", "pending")
+    .execute();
 }
 
 /**

@@ -65,10 +65,12 @@ export const migrations: Record<string, Migration> = {
         .addColumn("updated_at", "text", (c) => c.notNull())
         .addColumn("completed_at", "text")
         .execute();
+      // Claims walk pending rows in event order and stop at the first due heads: this index
+      // serves both the filter and the ORDER BY, so a large backlog is never sorted.
       await db.schema
-        .createIndex("deliveries_due")
+        .createIndex("deliveries_pending_order")
         .on("deliveries")
-        .columns(["status", "next_attempt_at"])
+        .columns(["status", "event_order"])
         .execute();
       await db.schema
         .createIndex("deliveries_queue")
