@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.js";
 import type { Database, EventStatus } from "./schema.js";
+import { withStatementCache } from "./statement-cache.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -75,7 +76,9 @@ function openSqlite(path: string): Store {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
 
   // Prepared on first use: the table exists only once the migrations have run.
   let insertBatch: ((rows: NewEvent[]) => InsertOutcome[]) | undefined;
