@@ -13,7 +13,7 @@ import { parseListQuery } from "./query.js";
 const listQuery = z.object({
   event: z.string().min(1).optional(),
   target: z.string().min(1).optional(),
-  status: z.enum(["pending", "succeeded", "failed", "superseded"]).optional(),
+  status: z.enum(["pending", "succeeded", "failed", "superseded", "skipped"]).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional(),
 });

@@ -229,7 +229,12 @@ export class DeliveryWorker {
     }
     const durationMs = Math.round(performance.now() - started);
     let nextAttemptAt: string | undefined;
-    let error = result.outcome === "succeeded" ? undefined : result.error;
+    let error =
+      result.outcome === "succeeded"
+        ? undefined
+        : result.outcome === "skipped"
+          ? `skipped: ${result.reason}`
+          : result.error;
     if (result.outcome === "retry") {
       const delay = nextRetryDelay(retry, delivery.attempts, result.retryAfterMs);
       if (delay === undefined) error = `${result.error} (retries exhausted)`;

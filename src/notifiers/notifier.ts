@@ -29,6 +29,8 @@ export interface AttemptFacts {
  */
 export type AttemptResult =
   | ({ outcome: "succeeded" } & AttemptFacts)
+  /** Nothing to do for this event here (the app is not installed, no open pull request, …). */
+  | ({ outcome: "skipped"; reason: string } & AttemptFacts)
   | ({ outcome: "retry"; error: string; retryAfterMs?: number } & AttemptFacts)
   | ({ outcome: "failed"; error: string } & AttemptFacts);
 

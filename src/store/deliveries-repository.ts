@@ -188,6 +188,7 @@ async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): 
   const now = new Date().toISOString();
   let status: DeliveryStatus;
   if (record.outcome === "succeeded") status = "succeeded";
+  else if (record.outcome === "skipped") status = "skipped";
   else if (record.outcome === "retry" && record.nextAttemptAt) status = "pending";
   else status = "failed";
   await trx
@@ -312,6 +313,7 @@ export async function countDeliveriesByStatus(
     succeeded: 0,
     failed: 0,
     superseded: 0,
+    skipped: 0,
   };
   for (const row of rows) counts[row.status] = Number(row.n);
   return counts;

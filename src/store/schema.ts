@@ -25,8 +25,11 @@ export interface EventsTable {
   attempts: Generated<number>;
 }
 
-/** Status of a delivery: `pending` until it succeeded, failed for good, or was superseded. */
-export type DeliveryStatus = "pending" | "succeeded" | "failed" | "superseded";
+/**
+ * Status of a delivery: `pending` until it succeeded, failed for good, was superseded by a newer
+ * event, or was skipped by its notifier (nothing to do there, with the reason).
+ */
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "superseded" | "skipped";
 
 /**
  * The outbox: one row per (event × target), written in the transaction that marks the event
@@ -55,7 +58,7 @@ export interface DeliveriesTable {
 }
 
 /** Outcome of one attempt: the notifier's classification, or `superseded` when skipped. */
-export type AttemptOutcome = "succeeded" | "retry" | "failed";
+export type AttemptOutcome = "succeeded" | "retry" | "failed" | "skipped";
 
 /** The delivery log: one row per attempt, secrets already redacted. */
 export interface DeliveryAttemptsTable {

@@ -168,6 +168,16 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
     expect(attempts).toHaveLength(1);
   });
 
+  it("records a delivery its notifier skipped, with the reason, after one attempt", async () => {
+    await setup(async () => ({ outcome: "skipped", reason: "the app is not installed on o/r" }));
+    const id = await enqueue(deployEvent("2026-01-01T00:00:00.000Z"));
+    await worker?.start();
+    const { delivery, attempts } = await settled(id);
+    expect(delivery.status).toBe("skipped");
+    expect(delivery.last_error).toBe("skipped: the app is not installed on o/r");
+    expect(attempts.map((a) => a.outcome)).toEqual(["skipped"]);
+  });
+
   it("lets Retry-After lengthen a delay, never shorten it", async () => {
     let n = 0;
     await setup(async () =>
