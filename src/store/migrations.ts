@@ -102,6 +102,26 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table deliveries`.execute(db);
     },
   },
+  "003_sticky_comments": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("sticky_comments")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("repository", "text", (c) => c.notNull())
+        .addColumn("number", "integer", (c) => c.notNull())
+        .addColumn("comment_id", "text")
+        .addColumn("rows", "text", (c) => c.notNull())
+        .addColumn("closed", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("creating_until", "text")
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addUniqueConstraint("sticky_comments_key", ["provider", "repository", "number"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table sticky_comments`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = {

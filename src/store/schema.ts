@@ -85,9 +85,33 @@ export interface EventPayloadsTable {
   body: string;
 }
 
+/**
+ * The one Shipcast comment on a pull/merge request: which comment it is, and the rows it shows
+ * (one per project and environment), so every update re-renders the whole table.
+ */
+export interface StickyCommentsTable {
+  id: string;
+  /** `github` or `gitlab`. */
+  provider: string;
+  /** Repository key: web origin + full path (`https://github.com/o/r`). */
+  repository: string;
+  /** Pull/merge request number (GitLab: the MR iid). */
+  number: number;
+  /** The provider's comment/note id once created. */
+  comment_id: string | null;
+  /** JSON `DeployRow[]`. */
+  rows: string;
+  /** 1 once the pull/merge request is closed: no more updates. */
+  closed: number;
+  /** A creation in progress until this time: others wait instead of creating a second one. */
+  creating_until: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   events: EventsTable;
   event_payloads: EventPayloadsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  sticky_comments: StickyCommentsTable;
 }
