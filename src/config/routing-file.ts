@@ -43,8 +43,11 @@ export interface Target {
   kind: string;
   /** Everything but `kind`, as output by the notifier's `settings` schema. */
   settings: unknown;
-  /** Where the target was defined; the API may add others later. */
-  source: "file";
+  /**
+   * Where the target was defined: the routing file, or a default output (commit statuses and
+   * comments, named after their kind). The API may add others later.
+   */
+  source: "file" | "default";
 }
 
 /** The validated routing file. */
@@ -173,6 +176,34 @@ export const routeSchema = strictObject({
 });
 
 /**
+ * The outputs every event with a repository and a commit gets without a route: commit statuses
+ * and the sticky pull/merge-request comment. Each is on by default when its provider is
+ * configured; `defaults` in the routing file turns one off (`false`) or narrows it (filters).
+ */
+export const DEFAULT_OUTPUT_KINDS = [
+  "github-status",
+  "github-comment",
+  "gitlab-status",
+  "gitlab-comment",
+] as const;
+export type DefaultOutputKind = (typeof DEFAULT_OUTPUT_KINDS)[number];
+
+/** A default output: `true` (on, the default), `false` (off), or route filters narrowing it. */
+const defaultOutputSchema = z
+  .union([z.boolean(), routeSchema.omit({ notify: true })], {
+    error: "expected true, false, or filters (events, environments, projects, branches)",
+  })
+  .default(true);
+
+/** `defaults`: one entry per default output kind; every entry defaults to `true`. */
+export const defaultsSchema = strictObject(
+  Object.fromEntries(DEFAULT_OUTPUT_KINDS.map((kind) => [kind, defaultOutputSchema])) as Record<
+    DefaultOutputKind,
+    typeof defaultOutputSchema
+  >,
+);
+
+/**
  * One target: `kind` names the notifier, and the rest of the object is that notifier's settings,
  * validated by its own `settings` schema so its errors land at `targets.<name>.<field>`.
  */
@@ -227,6 +258,13 @@ export function routingFileSchema(registry: NotifierRegistry) {
       .record(targetNameSchema, targetSchema(registry))
       .nullish()
       .transform((targets) => targets ?? {}),
+    /**
+     * The default outputs (see `DEFAULT_OUTPUT_KINDS`): each `true`, `false` or filters.
+     * Default: all on.
+     */
+    defaults: defaultsSchema
+      .nullish()
+      .transform((defaults) => defaults ?? defaultsSchema.parse({})),
     /** Routes, in order (see `routeSchema`). Default: none, so nothing is notified. */
     routes: z
       .array(routeSchema)
@@ -341,7 +379,7 @@ export function loadRoutingFile(options: LoadRoutingFileOptions): RoutingConfig 
     text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (named === undefined && code === "ENOENT") return emptyRoutingConfig();
+    if (named === undefined && code === "ENOENT") return emptyRoutingConfig(options.registry);
     const reason =
       code === "ENOENT"
         ? "no such file"
@@ -419,8 +457,8 @@ export function parseRoutingConfig(
     );
   }
 
-  const { targets, routes, alerts } = parsed.data;
-  return {
+  const { targets, routes, alerts, defaults } = parsed.data;
+  const config: RoutingConfig = {
     file: fileName,
     targets: new Map(
       Object.entries(targets).map(([name, target]) => [
@@ -431,10 +469,32 @@ export function parseRoutingConfig(
     routes: routes.map(toRoute),
     alerts: [...new Set(alerts)],
   };
+  addDefaultOutputs(config, defaults, registry);
+  return config;
 }
 
-function emptyRoutingConfig(): RoutingConfig {
-  return { file: undefined, targets: new Map(), routes: [], alerts: [] };
+function emptyRoutingConfig(registry?: NotifierRegistry): RoutingConfig {
+  const config: RoutingConfig = { file: undefined, targets: new Map(), routes: [], alerts: [] };
+  if (registry) addDefaultOutputs(config, defaultsSchema.parse({}), registry);
+  return config;
+}
+
+/**
+ * Adds a target named after each default output kind that this deployment serves (its notifier
+ * is registered), with a route of its filters. A file target of the same name takes precedence.
+ */
+function addDefaultOutputs(
+  config: RoutingConfig,
+  defaults: z.output<typeof defaultsSchema>,
+  registry: NotifierRegistry,
+): void {
+  for (const kind of DEFAULT_OUTPUT_KINDS) {
+    const setting = defaults[kind];
+    if (setting === false || !registry.get(kind) || config.targets.has(kind)) continue;
+    config.targets.set(kind, { name: kind, kind, settings: {}, source: "default" });
+    const filters = setting === true ? { events: "all" as const } : setting;
+    config.routes.push(toRoute({ ...filters, notify: [kind] }));
+  }
 }
 
 /** Drops the filters a route does not have, so `Route` objects carry no `undefined` keys. */

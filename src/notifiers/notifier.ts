@@ -49,6 +49,12 @@ export interface Notifier<C = unknown> {
    * subject run one at a time in event order. Default: project, environment and PR/MR.
    */
   subject?(event: DeployEvent): string;
+  /**
+   * Whether this output can serve the event at all (a GitHub commit status needs a GitHub
+   * repository and a commit). Routing writes no delivery for an event it does not accept.
+   * Default: every event.
+   */
+  accepts?(event: DeployEvent): boolean;
   /** Sends one attempt. Must not throw: failures are results. */
   deliver(settings: C, context: DeliveryContext): Promise<AttemptResult>;
 }

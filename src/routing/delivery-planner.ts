@@ -40,6 +40,7 @@ export function createDeliveryPlanner(options: {
       const target = targets.get(name);
       if (!target) return [];
       const notifier = registry.get(target.kind);
+      if (notifier?.accepts && !notifier.accepts(event)) return [];
       const subject = notifier?.subject?.(event) ?? defaultSubject(event);
       return [{ target: name, kind: target.kind, subject }];
     });

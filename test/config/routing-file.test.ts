@@ -162,7 +162,7 @@ routes:
   it("still reports an unknown key whose value names an unset variable", () => {
     expect(problemLines('extra: "${MISSING}"\n', {})).toEqual([
       "shipcast.yml:1 extra: environment variable MISSING is not set",
-      "shipcast.yml:1 extra: unknown key (allowed: targets, routes, alerts)",
+      "shipcast.yml:1 extra: unknown key (allowed: targets, defaults, routes, alerts)",
     ]);
   });
 
@@ -267,7 +267,7 @@ routes:
     [
       "an unknown top-level key",
       "target: {}\n",
-      "shipcast.yml:1 target: unknown key (allowed: targets, routes, alerts)",
+      "shipcast.yml:1 target: unknown key (allowed: targets, defaults, routes, alerts)",
     ],
     ["a wrong type", "routes: {}\n", "shipcast.yml:1 routes: expected a list, got a mapping"],
     [
@@ -300,7 +300,7 @@ extra: true
       'shipcast.yml:7 routes[0].notify[0]: unknown target "ops-slak" (known: chat, mail, ops-slack)',
       'shipcast.yml:9 routes[1].projects: expected a list, got a string ("web")',
       'shipcast.yml:10 alerts[0]: unknown target "pager" (known: chat, mail, ops-slack)',
-      "shipcast.yml:11 extra: unknown key (allowed: targets, routes, alerts)",
+      "shipcast.yml:11 extra: unknown key (allowed: targets, defaults, routes, alerts)",
     ]);
   });
 
@@ -425,5 +425,58 @@ describe("loadRoutingFile", () => {
     expect(() => loadRoutingFile({ cwd: dir, env: {}, registry })).toThrow(
       'shipcast.yml:2 routes[0].notify[0]: unknown target "ghost"',
     );
+  });
+});
+
+describe("default outputs (commit statuses and comments)", () => {
+  const statusNotifier = defineNotifier({
+    kind: "github-status",
+    settings: z.object({}).strict(),
+    async deliver() {
+      return { outcome: "succeeded" as const };
+    },
+  });
+  const commentNotifier = defineNotifier({ ...statusNotifier, kind: "github-comment" });
+  const withGithub = () =>
+    new NotifierRegistry().register(statusNotifier).register(commentNotifier);
+
+  it("adds a target and a catch-all route for each default output this deployment serves", () => {
+    const config = parseRoutingConfig("", "shipcast.yml", {}, withGithub());
+    expect([...config.targets.values()].map((t) => [t.name, t.kind, t.source])).toEqual([
+      ["github-status", "github-status", "default"],
+      ["github-comment", "github-comment", "default"],
+    ]);
+    expect(config.routes).toEqual([
+      { events: "all", notify: ["github-status"] },
+      { events: "all", notify: ["github-comment"] },
+    ]);
+  });
+
+  it("turns one off with false and narrows another with filters", () => {
+    const config = parseRoutingConfig(
+      "defaults:\n  github-status: false\n  github-comment: { environments: [preview] }\n",
+      "shipcast.yml",
+      {},
+      withGithub(),
+    );
+    expect([...config.targets.keys()]).toEqual(["github-comment"]);
+    expect(config.routes).toEqual([
+      { events: "all", environments: ["PREVIEW"], notify: ["github-comment"] },
+    ]);
+  });
+
+  it("adds nothing for outputs whose provider is not configured", () => {
+    const config = parseRoutingConfig("", "shipcast.yml", {}, new NotifierRegistry());
+    expect(config.targets.size).toBe(0);
+    expect(config.routes).toEqual([]);
+  });
+
+  it("reports a bad defaults entry with its path and line", () => {
+    expect(() =>
+      parseRoutingConfig("defaults:\n  github-status: maybe\n", "shipcast.yml", {}, withGithub()),
+    ).toThrow(/shipcast\.yml:2 defaults\.github-status: expected true, false, or filters/);
+    expect(() =>
+      parseRoutingConfig("defaults:\n  jira: true\n", "shipcast.yml", {}, withGithub()),
+    ).toThrow(/shipcast\.yml:2 defaults\.jira: unknown key/);
   });
 });
