@@ -107,6 +107,11 @@ export const envSchema = z.object({
     .refine((value) => URL.canParse(value) && /^https?:/.test(value), {
       message: "expected an http(s) URL such as https://gitlab.example.com",
     }),
+  /**
+   * GitLab access token (scope `api`) for commit statuses and merge-request notes on GitLab
+   * repositories. Those outputs are off while unset.
+   */
+  GITLAB_TOKEN: optionalSecret,
   /** Largest accepted webhook body in bytes. Default 26214400 (25 MB). */
   MAX_PAYLOAD_BYTES: positiveInteger(DEFAULT_MAX_PAYLOAD_BYTES),
   /** Bearer token for the management API; the API is off while unset. */
@@ -174,7 +179,7 @@ export interface Config {
   githubApp: { appId: string; privateKey: string } | undefined;
   webhookProxyUrl: string | undefined;
   github: { host: string; protocol: "http" | "https"; apiBaseUrl: string };
-  gitlab: { url: string };
+  gitlab: { url: string; token: string | undefined };
   /** Explicit routing file path (SHIPCAST_CONFIG), else shipcast.yml in the working directory. */
   routingFile: string | undefined;
   delivery: { concurrency: number; timeoutMs: number; retrySchedule: number[] };
@@ -222,7 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? `${e.GHE_PROTOCOL}://${e.GHE_HOST}/api/v3`
         : "https://api.github.com",
     },
-    gitlab: { url: e.GITLAB_URL.replace(/\/+$/, "") },
+    gitlab: { url: e.GITLAB_URL.replace(/\/+$/, ""), token: e.GITLAB_TOKEN },
     routingFile: e.SHIPCAST_CONFIG,
     delivery: {
       concurrency: e.DELIVERY_CONCURRENCY,
