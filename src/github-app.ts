@@ -1,5 +1,5 @@
 import { Probot } from "probot";
-import { shipcastApp } from "./app.js";
+import { type AppDependencies, createShipcastApp } from "./app.js";
 import type { Config } from "./config/env.js";
 import type { ProcessedEvent } from "./ingest/event-worker.js";
 import type { Logger } from "./logger.js";
@@ -9,7 +9,12 @@ import type { Logger } from "./logger.js";
  * with the app function loaded. Webhooks never pass through Probot's middleware: Shipcast's own
  * route verifies and stores them, and `handToProbot` delivers them once committed.
  */
-export async function createProbot(config: Config, log: Logger): Promise<Probot | undefined> {
+export async function createProbot(
+  config: Config,
+  log: Logger,
+  deps: AppDependencies = {},
+  octokit?: Pick<ConstructorParameters<typeof Probot>[0] & object, "Octokit">,
+): Promise<Probot | undefined> {
   if (!config.githubApp) return undefined;
   const probot = new Probot({
     appId: config.githubApp.appId,
@@ -19,8 +24,9 @@ export async function createProbot(config: Config, log: Logger): Promise<Probot 
     secret: config.sources.github.secret ?? "unused: the GitHub source is off",
     baseUrl: config.github.apiBaseUrl,
     log: log.child({ name: "probot" }),
+    ...octokit,
   });
-  await probot.load(shipcastApp);
+  await probot.load(createShipcastApp(deps));
   return probot;
 }
 

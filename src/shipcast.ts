@@ -18,6 +18,7 @@ import { createDeliveryPlanner, type TargetDirectory } from "./routing/delivery-
 import { createHttpServer } from "./server/http-server.js";
 import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
+import { StickyComments } from "./store/sticky-comments-repository.js";
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -96,7 +97,8 @@ export async function createShipcast(
   const routing = loadRouting(config, registry, deps.env, deps.cwd);
   const targets: TargetDirectory = routing.targets;
   const store = await openStore(config.databaseUrl);
-  const probot = await createProbot(config, log);
+  const sticky = new StickyComments(store.db);
+  const probot = await createProbot(config, log, { sticky });
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
