@@ -2,7 +2,7 @@ import type { DeployEvent } from "../events/deploy-event.js";
 import type { Logger } from "../logger.js";
 import type { AttemptResult } from "../notifiers/notifier.js";
 import type { NotifierRegistry } from "../notifiers/registry.js";
-import type { TargetDirectory } from "../routing/delivery-planner.js";
+import { planTargets, type TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {
   type AttemptRecord,
@@ -205,6 +205,7 @@ export class DeliveryWorker {
     const startedAt = new Date();
     const started = performance.now();
     let result: AttemptResult;
+    let event: DeployEvent | undefined;
     const target = targets.get(delivery.target);
     const notifier = registry.get(delivery.kind);
     if (!target || target.kind !== delivery.kind) {
@@ -212,7 +213,7 @@ export class DeliveryWorker {
     } else if (!notifier) {
       result = { outcome: "failed", error: `no notifier for kind "${delivery.kind}"` };
     } else {
-      const event = JSON.parse(delivery.normalized) as DeployEvent;
+      event = JSON.parse(delivery.normalized) as DeployEvent;
       const signal = AbortSignal.timeout(timeoutMs);
       try {
         result = await notifier.deliver(target.settings, {
@@ -250,6 +251,14 @@ export class DeliveryWorker {
       error,
       response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
       nextAttemptAt,
+      followUps:
+        result.outcome === "succeeded" && result.followUps?.length && event
+          ? {
+              eventId: delivery.event_id,
+              eventOrder: delivery.event_order,
+              planned: planTargets(event, result.followUps, targets, registry),
+            }
+          : undefined,
     });
   }
 }

@@ -28,7 +28,14 @@ export interface AttemptFacts {
  * (4xx, SMTP 5xx, bad configuration).
  */
 export type AttemptResult =
-  | ({ outcome: "succeeded" } & AttemptFacts)
+  | ({
+      outcome: "succeeded";
+      /**
+       * More targets (by name) to notify about the same event, decided at delivery time (a
+       * repository's own settings name them). Their deliveries are written with this attempt.
+       */
+      followUps?: string[];
+    } & AttemptFacts)
   /** Nothing to do for this event here (the app is not installed, no open pull request, …). */
   | ({ outcome: "skipped"; reason: string } & AttemptFacts)
   | ({ outcome: "retry"; error: string; retryAfterMs?: number } & AttemptFacts)

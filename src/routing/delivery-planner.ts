@@ -35,13 +35,25 @@ export function createDeliveryPlanner(options: {
   registry: NotifierRegistry;
 }): DeliveryPlanner {
   const { routes, targets, registry } = options;
-  return (event) =>
-    routeEvent(event, routes).flatMap((name) => {
-      const target = targets.get(name);
-      if (!target) return [];
-      const notifier = registry.get(target.kind);
-      if (notifier?.accepts && !notifier.accepts(event)) return [];
-      const subject = notifier?.subject?.(event) ?? defaultSubject(event);
-      return [{ target: name, kind: target.kind, subject }];
-    });
+  return (event) => planTargets(event, routeEvent(event, routes), targets, registry);
+}
+
+/**
+ * The deliveries to write for `names`: each existing target whose notifier accepts the event,
+ * with the subject that orders its deliveries. Unknown names are left out.
+ */
+export function planTargets(
+  event: DeployEvent,
+  names: string[],
+  targets: TargetDirectory,
+  registry: NotifierRegistry,
+): PlannedDelivery[] {
+  return names.flatMap((name) => {
+    const target = targets.get(name);
+    if (!target) return [];
+    const notifier = registry.get(target.kind);
+    if (notifier?.accepts && !notifier.accepts(event)) return [];
+    const subject = notifier?.subject?.(event) ?? defaultSubject(event);
+    return [{ target: name, kind: target.kind, subject }];
+  });
 }

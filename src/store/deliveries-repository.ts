@@ -162,6 +162,12 @@ export interface AttemptRecord {
   response?: string;
   /** For `retry`: when the next attempt is due; absent when the schedule is exhausted. */
   nextAttemptAt?: string;
+  /** Deliveries of the same event to write with this record (a notifier's follow-ups). */
+  followUps?: {
+    eventId: string;
+    eventOrder: string;
+    planned: Array<{ target: string; kind: string; subject: string }>;
+  };
 }
 
 /**
@@ -206,7 +212,7 @@ async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): 
       next_attempt_at: status === "pending" ? (record.nextAttemptAt ?? null) : null,
     })
     .execute();
-  await trx
+  const updated = await trx
     .updateTable("deliveries")
     .set({
       status,
@@ -219,7 +225,11 @@ async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): 
     .where("id", "=", record.deliveryId)
     .where("attempts", "=", record.attempt)
     .where("status", "=", "pending")
-    .execute();
+    .executeTakeFirst();
+  if (record.followUps && Number(updated.numUpdatedRows) === 1) {
+    const { eventId, eventOrder, planned } = record.followUps;
+    await insertDeliveries(trx, eventId, eventOrder, planned, now);
+  }
 }
 
 /**

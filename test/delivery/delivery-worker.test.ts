@@ -77,7 +77,8 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
       store,
       registry: new NotifierRegistry().register(notifier),
       targets: {
-        get: (name) => (name === "t" ? { name: "t", kind: "test", settings: {} } : undefined),
+        get: (name) =>
+          ["t", "t2"].includes(name) ? { name, kind: "test", settings: {} } : undefined,
       },
       log: pino({ level: "silent" }),
       concurrency: options.concurrency ?? 4,
@@ -176,6 +177,26 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
     expect(delivery.status).toBe("skipped");
     expect(delivery.last_error).toBe("skipped: the app is not installed on o/r");
     expect(attempts.map((a) => a.outcome)).toEqual(["skipped"]);
+  });
+
+  it("writes and delivers the follow-up targets a notifier names, for the same event", async () => {
+    await setup(async () =>
+      calls.length === 1
+        ? { outcome: "succeeded", followUps: ["t2", "unknown"] }
+        : { outcome: "succeeded" },
+    );
+    const id = await enqueue(deployEvent("2026-01-01T00:00:00.000Z"));
+    await worker?.start();
+    await settled(id);
+    const event = (await getDelivery(store.db, id))?.delivery.event_id ?? "";
+    const all = await eventually(async () => {
+      const page = await listDeliveries(store.db, { eventId: event }, { limit: 10 });
+      return page.items.length === 2 && page.items.every((d) => d.status === "succeeded")
+        ? page.items
+        : undefined;
+    });
+    expect(all.map((d) => d.target).sort()).toEqual(["t", "t2"]);
+    expect(calls).toHaveLength(2);
   });
 
   it("lets Retry-After lengthen a delay, never shorten it", async () => {
