@@ -1,16 +1,20 @@
 import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Probot } from "probot";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { createRetryPolicy } from "./delivery/retry-policy.js";
 import type { NormalizeOptions } from "./events/deploy-event.js";
 import { createProbot, handToProbot } from "./github-app.js";
+import { createGitlabClient } from "./gitlab/gitlab-client.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logger.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email.js";
+import { gitlabCommentNotifier } from "./notifiers/gitlab-comment.js";
+import { gitlabStatusNotifier } from "./notifiers/gitlab-status.js";
 import { NotifierRegistry } from "./notifiers/registry.js";
 import { slackNotifier } from "./notifiers/slack.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
@@ -50,11 +54,26 @@ export function normalizeOptionsFrom(config: Config): NormalizeOptions {
 }
 
 /** The outputs this deployment can serve, each given its client. */
-export function createRegistry(config: Config, http: OutboundHttp) {
+export function createRegistry(
+  config: Config,
+  deps: { http: OutboundHttp; sticky?: StickyComments; probot?: Probot },
+) {
+  const { http, sticky } = deps;
   const registry = new NotifierRegistry().register(slackNotifier({ http }));
   const transport = config.email.smtpUrl ? createSmtpTransport(config.email.smtpUrl) : undefined;
   if (transport) registry.register(emailNotifier({ transport, from: config.email.from }));
   else registry.markOff("email", "set SMTP_URL to send email");
+
+  if (config.gitlab.token && sticky) {
+    const gitlab = createGitlabClient({ url: config.gitlab.url, token: config.gitlab.token });
+    const origins = [new URL(config.gitlab.url).origin];
+    registry.register(gitlabStatusNotifier({ gitlab, origins }));
+    registry.register(gitlabCommentNotifier({ gitlab, sticky, origins }));
+  } else {
+    for (const kind of ["gitlab-status", "gitlab-comment"]) {
+      registry.markOff(kind, "set GITLAB_TOKEN to write to GitLab");
+    }
+  }
   return { registry, close: () => transport?.close() };
 }
 
@@ -92,13 +111,21 @@ export async function createShipcast(
   deps: ShipcastDependencies = {},
 ): Promise<Shipcast> {
   const http = deps.http ?? createOutboundHttp();
-  const outputs = createRegistry(config, http);
-  const { registry } = outputs;
-  const routing = loadRouting(config, registry, deps.env, deps.cwd);
-  const targets: TargetDirectory = routing.targets;
   const store = await openStore(config.databaseUrl);
   const sticky = new StickyComments(store.db);
-  const probot = await createProbot(config, log, { sticky });
+  let probot: Probot | undefined;
+  let outputs: ReturnType<typeof createRegistry>;
+  let routing: RoutingConfig;
+  try {
+    probot = await createProbot(config, log, { sticky });
+    outputs = createRegistry(config, { http, sticky, probot });
+    routing = loadRouting(config, outputs.registry, deps.env, deps.cwd);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const { registry } = outputs;
+  const targets: TargetDirectory = routing.targets;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
@@ -164,8 +191,16 @@ export function describeRouting(shipcast: Shipcast): string[] {
       : "routing file: none (create shipcast.yml or set SHIPCAST_CONFIG to route events to outputs)",
     `outputs: ${registry.kinds().join(", ")}`,
   ];
-  const emailOff = registry.offReason("email");
-  if (emailOff) lines.push(`output email: off (${emailOff})`);
+  for (const kind of [
+    "email",
+    "github-status",
+    "github-comment",
+    "gitlab-status",
+    "gitlab-comment",
+  ]) {
+    const off = registry.offReason(kind);
+    if (off) lines.push(`output ${kind}: off (${off})`);
+  }
   return lines;
 }
 

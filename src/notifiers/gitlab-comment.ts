@@ -23,7 +23,13 @@ import {
   rowFromEvent,
   STICKY_MARKER,
 } from "./deploy-table.js";
-import { type AttemptResult, defaultSubject, defineNotifier, type Notifier } from "./notifier.js";
+import {
+  type AttemptResult,
+  defaultSubject,
+  defineNotifier,
+  hasCommitOn,
+  type Notifier,
+} from "./notifier.js";
 
 const settingsSchema = z.object({}).strict();
 
@@ -210,6 +216,7 @@ export function gitlabCommentNotifier(deps: GitlabCommentDeps): Notifier<GitlabC
     kind: "gitlab-comment",
     settings: settingsSchema,
     subject,
+    accepts: hasCommitOn("gitlab"),
     async deliver(_settings, context) {
       const { event } = context;
       const repository = event.project.repository;

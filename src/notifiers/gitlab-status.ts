@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
 import { type GitlabApi, withAttemptSignal } from "../gitlab/gitlab-client.js";
 import { gitlabAnswer, gitlabErrorResult } from "../gitlab/gitlab-errors.js";
-import { defaultSubject, defineNotifier, type Notifier } from "./notifier.js";
+import { defaultSubject, defineNotifier, hasCommitOn, type Notifier } from "./notifier.js";
 import { DEFAULT_STATUS_CONTEXT, statusContext, statusDescription } from "./status-context.js";
 
 /** Settings of a `gitlab-status` target. */
@@ -75,6 +75,7 @@ export function gitlabStatusNotifier(deps: GitlabStatusDeps): Notifier<GitlabSta
     kind: "gitlab-status",
     settings: settingsSchema,
     subject,
+    accepts: hasCommitOn("gitlab"),
     async deliver(settings, context) {
       const { event } = context;
       const repository = event.project.repository;

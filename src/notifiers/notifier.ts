@@ -79,3 +79,12 @@ export function defaultSubject(event: DeployEvent): string {
     : `name:${event.project.name}`;
   return [project, event.environment.name, event.change ? `#${event.change.number}` : ""].join("|");
 }
+
+/**
+ * `accepts` of the commit-status and comment outputs: an event whose repository is on `host`
+ * and that names a commit.
+ */
+export function hasCommitOn(host: "github" | "gitlab") {
+  return (event: DeployEvent): boolean =>
+    event.project.repository?.host === host && Boolean(event.commit?.sha);
+}

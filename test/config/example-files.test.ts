@@ -19,7 +19,7 @@ describe("the example files in the repository", () => {
   it("shipcast.example.yml is a valid routing file for the real outputs", () => {
     const text = readFileSync(new URL("shipcast.example.yml", root), "utf8");
     const config = loadConfig({ SMTP_URL: "smtp://127.0.0.1:2525" });
-    const { registry, close } = createRegistry(config, createOutboundHttp());
+    const { registry, close } = createRegistry(config, { http: createOutboundHttp() });
     try {
       const routing = parseRoutingConfig(
         text,
@@ -37,7 +37,7 @@ describe("the example files in the repository", () => {
 
   it("refuses an email target without SMTP_URL at start-up, saying what to set", () => {
     const text = readFileSync(new URL("shipcast.example.yml", root), "utf8");
-    const { registry } = createRegistry(loadConfig({}), createOutboundHttp());
+    const { registry } = createRegistry(loadConfig({}), { http: createOutboundHttp() });
     expect(() =>
       parseRoutingConfig(
         text,
