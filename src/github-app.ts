@@ -1,4 +1,4 @@
-import { Probot } from "probot";
+import { Probot, ProbotOctokit } from "probot";
 import { type AppDependencies, createShipcastApp } from "./app.js";
 import type { Config } from "./config/env.js";
 import type { ProcessedEvent } from "./ingest/event-worker.js";
@@ -9,11 +9,21 @@ import type { Logger } from "./logger.js";
  * with the app function loaded. Webhooks never pass through Probot's middleware: Shipcast's own
  * route verifies and stores them, and `handToProbot` delivers them once committed.
  */
+/**
+ * Octokit without its own retries and throttling: the delivery engine owns both (a throttled
+ * request would otherwise wait for a rate-limit reset far past the attempt's timeout, and a
+ * retried one would hide the failure from the delivery log).
+ */
+export const EngineOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  retry: { enabled: false },
+  throttle: { ...(options.throttle as object | undefined), enabled: false },
+}));
+
 export async function createProbot(
   config: Config,
   log: Logger,
   deps: AppDependencies = {},
-  octokit?: Pick<ConstructorParameters<typeof Probot>[0] & object, "Octokit">,
 ): Promise<Probot | undefined> {
   if (!config.githubApp) return undefined;
   const probot = new Probot({
@@ -24,7 +34,7 @@ export async function createProbot(
     secret: config.sources.github.secret ?? "unused: the GitHub source is off",
     baseUrl: config.github.apiBaseUrl,
     log: log.child({ name: "probot" }),
-    ...octokit,
+    Octokit: EngineOctokit,
   });
   await probot.load(createShipcastApp(deps));
   return probot;

@@ -7,12 +7,16 @@ import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { createRetryPolicy } from "./delivery/retry-policy.js";
 import type { NormalizeOptions } from "./events/deploy-event.js";
+import { createGithubClients } from "./github/github-clients.js";
+import { RepositorySettingsCache } from "./github/repository-settings.js";
 import { createProbot, handToProbot } from "./github-app.js";
 import { createGitlabClient } from "./gitlab/gitlab-client.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logger.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email.js";
+import { githubCommentNotifier } from "./notifiers/github-comment.js";
+import { githubStatusNotifier } from "./notifiers/github-status.js";
 import { gitlabCommentNotifier } from "./notifiers/gitlab-comment.js";
 import { gitlabStatusNotifier } from "./notifiers/gitlab-status.js";
 import { NotifierRegistry } from "./notifiers/registry.js";
@@ -58,11 +62,25 @@ export function createRegistry(
   config: Config,
   deps: { http: OutboundHttp; sticky?: StickyComments; probot?: Probot },
 ) {
-  const { http, sticky } = deps;
+  const { http, sticky, probot } = deps;
   const registry = new NotifierRegistry().register(slackNotifier({ http }));
   const transport = config.email.smtpUrl ? createSmtpTransport(config.email.smtpUrl) : undefined;
   if (transport) registry.register(emailNotifier({ transport, from: config.email.from }));
   else registry.markOff("email", "set SMTP_URL to send email");
+
+  if (probot && sticky) {
+    const clients = createGithubClients(probot, {
+      webOrigin: `${config.github.protocol}://${config.github.host}`,
+    });
+    // One cache, so the status and the comment of one event read the repository file once.
+    const settingsCache = new RepositorySettingsCache();
+    registry.register(githubStatusNotifier({ clients, settingsCache }));
+    registry.register(githubCommentNotifier({ clients, sticky, settingsCache }));
+  } else {
+    for (const kind of ["github-status", "github-comment"]) {
+      registry.markOff(kind, "set APP_ID and PRIVATE_KEY to run as the GitHub App");
+    }
+  }
 
   if (config.gitlab.token && sticky) {
     const gitlab = createGitlabClient({ url: config.gitlab.url, token: config.gitlab.token });

@@ -175,18 +175,9 @@ export const routeSchema = strictObject({
   notify: z.array(targetReferenceSchema).min(1),
 });
 
-/**
- * The outputs every event with a repository and a commit gets without a route: commit statuses
- * and the sticky pull/merge-request comment. Each is on by default when its provider is
- * configured; `defaults` in the routing file turns one off (`false`) or narrows it (filters).
- */
-export const DEFAULT_OUTPUT_KINDS = [
-  "github-status",
-  "github-comment",
-  "gitlab-status",
-  "gitlab-comment",
-] as const;
-export type DefaultOutputKind = (typeof DEFAULT_OUTPUT_KINDS)[number];
+export { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/default-outputs.js";
+
+import { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/default-outputs.js";
 
 /** A default output: `true` (on, the default), `false` (off), or route filters narrowing it. */
 const defaultOutputSchema = z

@@ -252,7 +252,9 @@ export class DeliveryWorker {
       response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
       nextAttemptAt,
       followUps:
-        result.outcome === "succeeded" && result.followUps?.length && event
+        (result.outcome === "succeeded" || result.outcome === "skipped") &&
+        result.followUps?.length &&
+        event
           ? {
               eventId: delivery.event_id,
               eventOrder: delivery.event_order,

@@ -22,22 +22,24 @@ export interface AttemptFacts {
   response?: string;
 }
 
+/** Part of a finished attempt's result. */
+export interface FollowUps {
+  /**
+   * More targets (by name) to notify about the same event, decided at delivery time (a
+   * repository's own settings name them). Their deliveries are written with this attempt.
+   */
+  followUps?: string[];
+}
+
 /**
  * The result of one attempt. Every notifier classifies every failure: `retry` for what may
  * work later (timeouts, connection errors, 5xx, 429, SMTP 4xx), `failed` for what never will
  * (4xx, SMTP 5xx, bad configuration).
  */
 export type AttemptResult =
-  | ({
-      outcome: "succeeded";
-      /**
-       * More targets (by name) to notify about the same event, decided at delivery time (a
-       * repository's own settings name them). Their deliveries are written with this attempt.
-       */
-      followUps?: string[];
-    } & AttemptFacts)
+  | ({ outcome: "succeeded" } & AttemptFacts & FollowUps)
   /** Nothing to do for this event here (the app is not installed, no open pull request, …). */
-  | ({ outcome: "skipped"; reason: string } & AttemptFacts)
+  | ({ outcome: "skipped"; reason: string } & AttemptFacts & FollowUps)
   | ({ outcome: "retry"; error: string; retryAfterMs?: number } & AttemptFacts)
   | ({ outcome: "failed"; error: string } & AttemptFacts);
 

@@ -1,0 +1,134 @@
+import { generateKeyPairSync } from "node:crypto";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ENGINES } from "../helpers/databases.js";
+import { fixtureText } from "../helpers/payloads.js";
+import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { netlifySignature } from "../helpers/signing.js";
+
+const API = "https://api.github.com";
+const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
+const INSTALLATION = 4242;
+const { privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  publicKeyEncoding: { type: "spki", format: "pem" },
+});
+
+const created = fixtureText("netlify/deploy_created.deploy-preview.json");
+const failed = fixtureText("netlify/deploy_failed.deploy-preview.json");
+const building = JSON.stringify({
+  ...JSON.parse(created),
+  state: "building",
+  updated_at: "2020-01-09T04:30:56.000Z",
+});
+
+describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
+  let app: TestShipcast;
+  const unmatched: string[] = [];
+  const onNoMatch = (req: { method?: string; path?: string; host?: string }) => {
+    if (!String(req.host ?? "").startsWith("127.0.0.1"))
+      unmatched.push(`${req.method} ${req.path}`);
+  };
+  const auth = { authorization: `Bearer ${SECRETS.admin}` };
+
+  beforeAll(async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/^127\.0\.0\.1/);
+    nock.emitter.on("no match", onNoMatch);
+    app = await startTestShipcast(engine, { APP_ID: "1", PRIVATE_KEY: privateKey });
+  });
+  afterAll(async () => {
+    await app.close();
+    nock.emitter.removeListener("no match", onNoMatch);
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(unmatched.splice(0), "requests without a mock").toEqual([]);
+    expect(pending, "mocks never requested").toEqual([]);
+  });
+
+  it("turns deploy_building → deploy_created → deploy_failed into pending → success → failure and one comment edited twice", async () => {
+    const statuses: Array<Record<string, string>> = [];
+    const comments: Array<{ method: string; body: string }> = [];
+    const api = nock(API);
+    api.get("/repos/jd-ftf/test/installation").reply(200, { id: INSTALLATION });
+    api
+      .post(`/app/installations/${INSTALLATION}/access_tokens`)
+      .reply(201, { token: "installation-token", expires_at: "2099-01-01T00:00:00Z" });
+    api
+      .get("/repos/jd-ftf/test/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" })
+      .get("/repos/jd-ftf/.github/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" });
+    api
+      .post(`/repos/jd-ftf/test/statuses/${SHA}`, (body: Record<string, string>) => {
+        statuses.push(body);
+        return true;
+      })
+      .times(3)
+      .reply(201, { id: 1, state: "pending", context: "shipcast/deploy: deploy-preview" });
+    api.get("/app").reply(200, { id: 1, slug: "shipcast" });
+    api.get("/repos/jd-ftf/test/issues/6/comments").query(true).reply(200, []);
+    api
+      .post("/repos/jd-ftf/test/issues/6/comments", (body: { body: string }) => {
+        comments.push({ method: "POST", body: body.body });
+        return true;
+      })
+      .reply(201, { id: 1001, user: { login: "shipcast[bot]" } });
+    api
+      .patch("/repos/jd-ftf/test/issues/comments/1001", (body: { body: string }) => {
+        comments.push({ method: "PATCH", body: body.body });
+        return true;
+      })
+      .times(2)
+      .reply(200, { id: 1001 });
+
+    for (const [event, body] of [
+      ["deploy_building", building],
+      ["deploy_created", created],
+      ["deploy_failed", failed],
+    ] as const) {
+      const res = await fetch(`${app.url}/api/netlify/webhooks`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-netlify-event": event,
+          "x-webhook-signature": await netlifySignature(SECRETS.netlify, body),
+        },
+        body,
+      });
+      expect(res.status).toBe(202);
+    }
+
+    await eventually(async () => {
+      const res = await fetch(`${app.url}/api/v1/deliveries?status=pending`, { headers: auth });
+      const page = (await res.json()) as { total: number };
+      return statuses.length === 3 && comments.length === 3 && page.total === 0 ? true : undefined;
+    }, 20_000);
+
+    expect(statuses.map((s) => s.state)).toEqual(["pending", "success", "failure"]);
+    expect(statuses.every((s) => s.context === "shipcast/deploy: deploy-preview")).toBe(true);
+    expect(statuses[1]?.target_url).toBe(
+      "https://deploy-preview-6--dazzling-almeida-67ef75.netlify.com",
+    );
+    expect(statuses[2]?.description).toContain("Build script returned non-zero exit code: 1");
+    expect(statuses[2]?.target_url).toBe(
+      "https://app.netlify.com/sites/dazzling-almeida-67ef75/deploys/5e16fd8f7a376a1a95d6cf9c",
+    );
+    expect(statuses.every((s) => (s.description ?? "").length <= 140)).toBe(true);
+
+    expect(comments.map((c) => c.method)).toEqual(["POST", "PATCH", "PATCH"]);
+    expect(comments[0]?.body).toContain(
+      "| dazzling-almeida-67ef75 | deploy-preview | ⏳ Building |",
+    );
+    expect(comments[1]?.body).toContain("| dazzling-almeida-67ef75 | deploy-preview | ✅ Ready |");
+    expect(comments[2]?.body).toContain("| dazzling-almeida-67ef75 | deploy-preview | ❌ Failed |");
+    expect(comments[2]?.body).toContain("<!-- shipcast:deploy-status -->");
+    // One row: the same site and environment, updated in place.
+    expect(comments[2]?.body.match(/\| dazzling-almeida-67ef75 \|/g)).toHaveLength(1);
+  });
+});
