@@ -73,7 +73,7 @@ describe("the Probot app", () => {
         occurredAt: "2026-01-01T00:00:00.000Z",
       },
     ];
-    await sticky.save(row.id, "4242", JSON.stringify(rows));
+    await sticky.save(row.id, "4242", JSON.stringify(rows), row.rows);
     let body = "";
     nock("https://api.github.com")
       .post(`/app/installations/${closed.installation.id}/access_tokens`)

@@ -238,7 +238,7 @@ async function updateSticky(input: StickyInput): Promise<AttemptResult> {
         body,
         request: { signal },
       });
-      await deps.sticky.save(state.id, state.comment_id, rows);
+      await deps.sticky.save(state.id, state.comment_id, rows, state.rows);
       return { outcome: "succeeded", ...commentFacts(response.status, response.data) };
     } catch (error) {
       if (githubErrorStatus(error) !== 404) {
@@ -283,7 +283,7 @@ async function updateSticky(input: StickyInput): Promise<AttemptResult> {
         request: { signal },
       });
     }
-    await deps.sticky.save(state.id, String(result.data.id), rows);
+    await deps.sticky.save(state.id, String(result.data.id), rows, state.rows);
     return { outcome: "succeeded", ...commentFacts(result.status, result.data) };
   } catch (error) {
     await deps.sticky.releaseCreation(state.id).catch(() => undefined);

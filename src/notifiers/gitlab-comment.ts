@@ -179,7 +179,7 @@ export function gitlabCommentNotifier(deps: GitlabCommentDeps): Notifier<GitlabC
     if (Number.isSafeInteger(knownId)) {
       try {
         await gitlab.MergeRequestNotes.edit(projectId, iid, knownId, { body });
-        await inStore(sticky.save(state.id, String(knownId), rows));
+        await inStore(sticky.save(state.id, String(knownId), rows, state.rows));
         return { outcome: "succeeded" };
       } catch (error) {
         if (gitlabStatus(error) !== 404) throw error;
@@ -203,7 +203,7 @@ export function gitlabCommentNotifier(deps: GitlabCommentDeps): Notifier<GitlabC
         existing === undefined
           ? (await gitlab.MergeRequestNotes.create(projectId, iid, body)).id
           : (await gitlab.MergeRequestNotes.edit(projectId, iid, existing, { body })).id;
-      await inStore(sticky.save(state.id, String(noteId), rows));
+      await inStore(sticky.save(state.id, String(noteId), rows, state.rows));
       return { outcome: "succeeded" };
     } catch (error) {
       // Unclaimed at once, so that the retry need not wait out the claim.

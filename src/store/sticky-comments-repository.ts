@@ -4,6 +4,14 @@ import type { Database, StickyCommentsTable } from "./schema.js";
 
 export type StickyCommentRow = Selectable<StickyCommentsTable>;
 
+/** Another delivery updated the same comment meanwhile: build it again from the stored rows. */
+export class StickyConflictError extends Error {
+  override name = "StickyConflictError";
+  constructor() {
+    super("the comment was updated concurrently; it will be updated again from the new rows");
+  }
+}
+
 /** Identifies the pull/merge request a sticky comment lives on. */
 export interface StickyKey {
   provider: "github" | "gitlab";
@@ -65,9 +73,14 @@ export class StickyComments {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Saves the comment id and rows after a successful create or edit; ends any creation claim. */
-  async save(id: string, commentId: string, rows: string): Promise<void> {
-    await this.db
+  /**
+   * Saves the comment id and rows after a successful create or edit, and ends any creation
+   * claim. `previousRows` is the `rows` this update was built on: if another delivery saved
+   * different rows meanwhile, nothing is saved and a `StickyConflictError` says to build the
+   * comment again from the new rows (so concurrent updates never lose each other's row).
+   */
+  async save(id: string, commentId: string, rows: string, previousRows: string): Promise<void> {
+    const result = await this.db
       .updateTable("sticky_comments")
       .set({
         comment_id: commentId,
@@ -76,7 +89,17 @@ export class StickyComments {
         updated_at: new Date().toISOString(),
       })
       .where("id", "=", id)
-      .execute();
+      .where("rows", "=", previousRows)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      // Keep the comment id: the comment exists, only its rows must be merged again.
+      await this.db
+        .updateTable("sticky_comments")
+        .set({ comment_id: commentId, creating_until: null })
+        .where("id", "=", id)
+        .execute();
+      throw new StickyConflictError();
+    }
   }
 
   /** Forgets a comment id (the comment was deleted by someone): the next update recreates it. */

@@ -152,7 +152,7 @@ describe("the github-comment notifier", () => {
   });
 
   it("recreates a comment someone deleted", async () => {
-    await sticky.save((await sticky.get(STICKY_KEY)).id, "999", "[]");
+    await sticky.save((await sticky.get(STICKY_KEY)).id, "999", "[]", "[]");
     mockRepositoryReady();
     expectComment("patch", `/repos/${OWNER}/${REPO}/issues/comments/999`, { status: 404 });
     mockApp();
@@ -288,7 +288,7 @@ describe("the github-comment notifier", () => {
   });
 
   it("fails on an edit GitHub refuses", async () => {
-    await sticky.save((await sticky.get(STICKY_KEY)).id, "999", "[]");
+    await sticky.save((await sticky.get(STICKY_KEY)).id, "999", "[]", "[]");
     mockRepositoryReady();
     github()
       .patch(`/repos/${OWNER}/${REPO}/issues/comments/999`)
