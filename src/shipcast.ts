@@ -71,6 +71,7 @@ export function createRegistry(
   if (probot && sticky) {
     const clients = createGithubClients(probot, {
       webOrigin: `${config.github.protocol}://${config.github.host}`,
+      eagerToken: config.github.host === "github.com",
     });
     // One cache, so the status and the comment of one event read the repository file once.
     const settingsCache = new RepositorySettingsCache();

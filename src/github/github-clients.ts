@@ -47,6 +47,13 @@ export interface GithubClientsOptions {
   notInstalledTtlMs?: number;
   /** Web origin of the GitHub the app serves. Default `https://github.com`. */
   webOrigin?: string;
+  /**
+   * Create the installation token when the client is handed out (default true), so a removed
+   * installation shows at once. Off for GitHub Enterprise Server: there, asking for the token
+   * directly (`octokit.auth({ type: "installation" })`) ignores the API URL and goes to
+   * api.github.com, so the token is left to the first request, which uses the right URL.
+   */
+  eagerToken?: boolean;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -120,6 +127,7 @@ export function createGithubClients(
         const id = await installationId(owner, repo);
         if (id === null) return undefined;
         const octokit = await probot.auth(id);
+        if (options.eagerToken === false) return octokit;
         try {
           // The token now rather than on the first request: the config plugin reads any 404 as
           // "no file", so a removed installation must show here, not later.

@@ -2,9 +2,9 @@ import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ENGINES } from "../helpers/databases.js";
-import { fixtureText } from "../helpers/payloads.js";
+import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
-import { netlifySignature } from "../helpers/signing.js";
+import { githubSignature, netlifySignature } from "../helpers/signing.js";
 
 const API = "https://api.github.com";
 const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
@@ -130,5 +130,130 @@ describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
     expect(comments[2]?.body).toContain("<!-- shipcast:deploy-status -->");
     // One row: the same site and environment, updated in place.
     expect(comments[2]?.body.match(/\| dazzling-almeida-67ef75 \|/g)).toHaveLength(1);
+  });
+});
+
+describe("GitHub-side deployments and GitHub Enterprise", () => {
+  let app: TestShipcast | undefined;
+  const unmatched: string[] = [];
+  const onNoMatch = (req: { method?: string; path?: string; host?: string }) => {
+    if (!String(req.host ?? "").startsWith("127.0.0.1"))
+      unmatched.push(`${req.method} ${req.path}`);
+  };
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/^127\.0\.0\.1/);
+    nock.emitter.on("no match", onNoMatch);
+  });
+  afterAll(() => {
+    nock.emitter.removeListener("no match", onNoMatch);
+    nock.enableNetConnect();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(unmatched.splice(0), "requests without a mock").toEqual([]);
+    expect(pending, "mocks never requested").toEqual([]);
+  });
+
+  it("posts a GitHub Actions deployment_status as a commit status, like any other deploy", async () => {
+    app = await startTestShipcast("sqlite", { APP_ID: "1", PRIVATE_KEY: privateKey });
+    const payload = githubExamplesOf("deployment_status")[0] as Record<string, unknown>;
+    const sha = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+    const statuses: Array<Record<string, string>> = [];
+    const api = nock(API);
+    api.get("/repos/Codertocat/Hello-World/installation").reply(200, { id: 7 });
+    api
+      .post("/app/installations/7/access_tokens")
+      .reply(201, { token: "t", expires_at: "2099-01-01T00:00:00Z" });
+    api
+      .get("/repos/Codertocat/Hello-World/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" })
+      .get("/repos/Codertocat/.github/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" });
+    api
+      .post(`/repos/Codertocat/Hello-World/statuses/${sha}`, (body: Record<string, string>) => {
+        statuses.push(body);
+        return true;
+      })
+      .reply(201, { id: 1 });
+    // No pull request is named: the comment looks for an open one headed by the commit.
+    api.get(`/repos/Codertocat/Hello-World/commits/${sha}/pulls`).query(true).reply(200, []);
+    const body = JSON.stringify(payload);
+    const res = await fetch(`${app.url}/api/github/webhooks`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "deployment_status",
+        "x-github-delivery": "7a2b8c4e-0000-4000-8000-000000000001",
+        "x-hub-signature-256": githubSignature(SECRETS.github, body),
+      },
+      body,
+    });
+    expect(res.status).toBe(202);
+    await eventually(async () => {
+      const list = await fetch(`${app?.url}/api/v1/deliveries`, {
+        headers: { authorization: `Bearer ${SECRETS.admin}` },
+      });
+      const page = (await list.json()) as { items: Array<{ status: string }> };
+      return page.items.length === 2 && page.items.every((d) => d.status !== "pending")
+        ? true
+        : undefined;
+    });
+    expect(statuses).toEqual([
+      expect.objectContaining({ state: "success", context: "shipcast/deploy: production" }),
+    ]);
+  });
+
+  it("serves repositories on GHE_HOST through that server's API", async () => {
+    app = await startTestShipcast(
+      "sqlite",
+      {
+        APP_ID: "1",
+        PRIVATE_KEY: privateKey,
+        GHE_HOST: "ghe.example.com",
+        GHE_PROTOCOL: "https",
+        // Statuses only: the comment is narrowed away to keep the mocks to the point.
+      },
+      { routing: "defaults:\n  github-comment: false\n" },
+    );
+    const ghe = nock("https://ghe.example.com/api/v3");
+    ghe.get("/repos/platform/web/installation").reply(200, { id: 9 });
+    ghe
+      .post("/app/installations/9/access_tokens")
+      .reply(201, { token: "t", expires_at: "2099-01-01T00:00:00Z" });
+    ghe
+      .get("/repos/platform/web/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" })
+      .get("/repos/platform/.github/contents/.github%2Fshipcast.yml")
+      .reply(404, { message: "Not Found" });
+    let state = "";
+    ghe
+      .post(`/repos/platform/web/statuses/${SHA}`, (b: { state: string }) => {
+        state = b.state;
+        return true;
+      })
+      .reply(201, { id: 1 });
+    const body = JSON.stringify({
+      ...JSON.parse(created),
+      id: "ghe-deploy-1",
+      commit_url: `https://ghe.example.com/platform/web/commit/${SHA}`,
+      review_id: null,
+      review_url: null,
+    });
+    const res = await fetch(`${app.url}/api/netlify/webhooks`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-netlify-event": "deploy_created",
+        "x-webhook-signature": await netlifySignature(SECRETS.netlify, body),
+      },
+      body,
+    });
+    expect(res.status).toBe(202);
+    await eventually(() => (state ? state : undefined));
+    expect(state).toBe("success");
   });
 });
