@@ -9,7 +9,7 @@
  */
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from "@gitbeaker/rest";
 import type { AttemptResult } from "../notifiers/notifier.js";
-import { parseRetryAfter } from "../notifiers/slack.js";
+import { errorCode, innermostMessage, parseRetryAfter } from "../outbound/http-facts.js";
 
 /** Characters of GitLab's message quoted in an error. */
 const MAX_MESSAGE = 300;
@@ -164,25 +164,4 @@ function answerResult(answer: GitlabAnswer, action: string, now: number): Attemp
 function oneLine(text: string, max: number): string {
   const line = text.replace(/\s+/g, " ").trim();
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-}
-
-/** The first `code` along an error's `cause` chain (undici wraps the socket error). */
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Object; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function innermostMessage(error: unknown): string {
-  let current: unknown = error;
-  let message = String(error);
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    message = current.message;
-    current = current.cause;
-  }
-  return message;
 }

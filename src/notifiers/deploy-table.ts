@@ -1,4 +1,5 @@
 import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
+import { isHttpUrl } from "../outbound/http-facts.js";
 
 /** Hidden marker that identifies Shipcast's own comment on a pull/merge request. */
 export const STICKY_MARKER = "<!-- shipcast:deploy-status -->";
@@ -118,16 +119,6 @@ function cell(text: string): string {
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/\|/g, "\\|");
-}
-
-function isHttpUrl(url: string | undefined): url is string {
-  if (!url) return false;
-  try {
-    const { protocol } = new URL(url);
-    return protocol === "http:" || protocol === "https:";
-  } catch {
-    return false;
-  }
 }
 
 function link(label: string, url: string | undefined): string {

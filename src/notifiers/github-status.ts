@@ -15,6 +15,7 @@ import {
   REPOSITORY_SETTINGS_PATH,
   type RepositorySettingsCache,
 } from "../github/repository-settings.js";
+import { isHttpUrl } from "../outbound/http-facts.js";
 import { DEFAULT_OUTPUT_KINDS } from "./default-outputs.js";
 import { defaultSubject, defineNotifier, hasCommitOn, type Notifier } from "./notifier.js";
 import { statusContext, statusDescription, truncateDescription } from "./status-context.js";
@@ -52,16 +53,6 @@ const settingsSchema = z
     context: z.string().trim().min(1, "must not be empty").optional(),
   })
   .strict();
-
-function isHttpUrl(value: string | undefined): value is string {
-  if (!value) return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === "https:" || protocol === "http:";
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The status's link: the deployed site once it is up, the build log otherwise (that is where a

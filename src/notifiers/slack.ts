@@ -13,6 +13,7 @@
 import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../outbound/http-client.js";
+import { errorCode, innermostMessage, isHttpUrl, parseRetryAfter } from "../outbound/http-facts.js";
 import {
   type AttemptResult,
   type DeliveryContext,
@@ -72,15 +73,6 @@ interface Exchange {
   error?: unknown;
 }
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const { protocol } = new URL(value);
-    return protocol === "https:" || protocol === "http:";
-  } catch {
-    return false;
-  }
-}
-
 const settingsSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
@@ -114,20 +106,6 @@ export function redactUrl(text: string, url: string): string {
     }
   }
   return redacted;
-}
-
-/**
- * `Retry-After` in milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the
- * past gives 0; anything unparsable gives undefined (the engine's own schedule applies).
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  // Every HTTP date format names its month; V8's lenient parser would read "-5" as a year.
-  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Reads at most `MAX_BODY_BYTES` of a body, so a hostile endpoint cannot stream forever. */
@@ -227,27 +205,6 @@ function classifyResponse(response: NonNullable<Exchange["response"]>): AttemptR
     error: `Slack rejected the message: ${answer}${hint === undefined ? "" : ` (${hint})`}`,
     ...facts,
   };
-}
-
-/** The first `code` along an error's `cause` chain (undici wraps the socket error). */
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Object; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function innermostMessage(error: unknown): string {
-  let current: unknown = error;
-  let message = String(error);
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    message = current.message;
-    current = current.cause;
-  }
-  return message;
 }
 
 function classifyError(error: unknown, signal: AbortSignal): AttemptResult {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
-import { encodeCursor, type Page } from "./events-repository.js";
+import { type Page, paginate } from "./events-repository.js";
 import { newId } from "./ids.js";
 import type {
   AttemptOutcome,
@@ -272,22 +272,17 @@ export async function listDeliveries(
   if (filter.eventId) query = query.where("event_id", "=", filter.eventId);
   if (filter.target) query = query.where("target", "=", filter.target);
   if (filter.status) query = query.where("status", "=", filter.status);
-  const totalRow = await query
-    .select((eb) => eb.fn.countAll<number | string>().as("total"))
-    .executeTakeFirstOrThrow();
-  let pageQuery = query.selectAll();
-  if (page.after) pageQuery = pageQuery.where("id", "<", page.after);
-  const rows = await pageQuery
-    .orderBy("id", "desc")
-    .limit(page.limit + 1)
-    .execute();
-  const items = rows.slice(0, page.limit);
-  const last = items.at(-1);
-  return {
-    items,
-    total: Number(totalRow.total),
-    next: rows.length > page.limit && last ? encodeCursor(last.id) : null,
-  };
+  const after = page.after;
+  return paginate(
+    query.select((eb) => eb.fn.countAll<number | string>().as("total")).executeTakeFirstOrThrow(),
+    (limit) =>
+      (after ? query.where("id", "<", after) : query)
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(limit)
+        .execute(),
+    page.limit,
+  );
 }
 
 export async function getDelivery(

@@ -40,21 +40,35 @@ export async function listEvents(
   let query = db.selectFrom("events");
   if (filter.source) query = query.where("source", "=", filter.source);
   if (filter.status) query = query.where("status", "=", filter.status);
-  const totalRow = await query
-    .select((eb) => eb.fn.countAll<number | string>().as("total"))
-    .executeTakeFirstOrThrow();
-  let pageQuery = query.selectAll();
-  if (page.after) pageQuery = pageQuery.where("id", "<", page.after);
-  const rows = await pageQuery
-    .orderBy("id", "desc")
-    .limit(page.limit + 1)
-    .execute();
-  const items = rows.slice(0, page.limit);
+  const after = page.after;
+  return paginate(
+    query.select((eb) => eb.fn.countAll<number | string>().as("total")).executeTakeFirstOrThrow(),
+    (limit) =>
+      (after ? query.where("id", "<", after) : query)
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(limit)
+        .execute(),
+    page.limit,
+  );
+}
+
+/**
+ * One page of a list ordered by id, newest first: `rows(limit)` fetches one row more than the
+ * page so that `next` is only offered when there is more to see.
+ */
+export async function paginate<T extends { id: string }>(
+  total: Promise<{ total: number | string }>,
+  rows: (limit: number) => Promise<T[]>,
+  limit: number,
+): Promise<Page<T>> {
+  const [counted, fetched] = await Promise.all([total, rows(limit + 1)]);
+  const items = fetched.slice(0, limit);
   const last = items.at(-1);
   return {
     items,
-    total: Number(totalRow.total),
-    next: rows.length > page.limit && last ? encodeCursor(last.id) : null,
+    total: Number(counted.total),
+    next: fetched.length > limit && last ? encodeCursor(last.id) : null,
   };
 }
 

@@ -3,8 +3,9 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DeployEvent } from "../../src/events/deploy-event.js";
 import type { AttemptResult, DeliveryContext } from "../../src/notifiers/notifier.js";
-import { parseRetryAfter, redactUrl, slackNotifier } from "../../src/notifiers/slack.js";
+import { redactUrl, slackNotifier } from "../../src/notifiers/slack.js";
 import { createOutboundHttp } from "../../src/outbound/http-client.js";
+import { parseRetryAfter } from "../../src/outbound/http-facts.js";
 
 /** The secret part of every test webhook URL; it must never come back in a result. */
 const TOKEN = "xoxSecretToken0123456789";
