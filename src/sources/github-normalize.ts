@@ -67,7 +67,9 @@ export function normalizeGithub(
     return ignored(`github event "${event}" is not a deploy event`);
   }
   const action = getString(payload, "action");
-  if (action !== "created") {
+  // GitHub Enterprise Server sends these two events without `action` (they are only ever
+  // "created"); github.com says so explicitly.
+  if (action !== undefined && action !== "created") {
     return ignored(`github "${event}" action "${action ?? "(none)"}" is not handled`);
   }
   return withMalformedContext(`github "${event}" event`, () =>

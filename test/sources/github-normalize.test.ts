@@ -315,10 +315,10 @@ describe("normalizeGithub: events that are not deploys", () => {
     });
   });
 
-  it("ignores a deployment without an action", () => {
+  it("takes a deployment without an action as created, as GitHub Enterprise Server sends it", () => {
     const payload = structuredClone(deploymentExamples[0]) ?? {};
     delete payload.action;
-    expect(isIgnored(normalize("deployment", payload))).toBe(true);
+    expect(isIgnored(normalize("deployment", payload))).toBe(false);
   });
 });
 
@@ -422,4 +422,24 @@ describe("normalizeGithub: malformed input", () => {
       /^github "deployment_status" event: deployment must be an object, got undefined$/,
     );
   });
+});
+
+describe("GitHub Enterprise Server payloads", () => {
+  const ghes = JSON.parse(
+    readFileSync(
+      createRequire(import.meta.url).resolve("@octokit/webhooks-examples/ghes-35/index.json"),
+      "utf8",
+    ),
+  ) as Array<{ name: string; examples: Record<string, unknown>[] }>;
+
+  it.each((ghes.find((g) => g.name === "deployment_status")?.examples ?? []).map((p, i) => [i, p]))(
+    "normalizes deployment_status example %i, which has no action",
+    (_i, payload) => {
+      const result = normalizeGithub({
+        headers: { "x-github-event": "deployment_status" },
+        payload,
+      });
+      expect(isIgnored(result)).toBe(false);
+    },
+  );
 });
