@@ -164,6 +164,9 @@ function fromDeploymentHook(payload: JsonObject): NormalizeResult {
   };
 }
 
+/** Job statuses of a deploy job that never ran: the pipeline's status says nothing of a deploy. */
+const NOT_RUN_JOB_STATUSES = new Set(["skipped", "manual", "created"]);
+
 function fromPipelineHook(payload: JsonObject): NormalizeResult {
   const attributes = requireObject(payload, "object_attributes", "");
   const pipelineId = requireId(attributes, "id", "object_attributes");
@@ -180,6 +183,12 @@ function fromPipelineHook(payload: JsonObject): NormalizeResult {
   const deployIndex = builds.findIndex(isDeployBuild);
   const deployBuild = builds[deployIndex];
   if (deployBuild === undefined) return ignored("gitlab pipeline has no deploy job");
+  // A manual deploy job nobody ran leaves the pipeline green without deploying anything.
+  const jobStatus = getString(deployBuild, "status");
+  if (jobStatus !== undefined && NOT_RUN_JOB_STATUSES.has(jobStatus)) {
+    const name = getString(deployBuild, "name") ?? "deploy";
+    return ignored(`gitlab pipeline's deploy job "${name}" did not run (${jobStatus})`);
+  }
   const kind = PIPELINE_STATUS_KINDS.get(status);
   if (kind === undefined) return ignored(`gitlab pipeline status "${status}" is not mapped`);
 

@@ -98,8 +98,10 @@ function pipelineEvent(
 ): DeployEvent {
   const payload = fixture("pipeline.json") as {
     object_attributes: Record<string, unknown>;
-    builds: { environment?: { name: string } }[];
+    builds: { environment?: { name: string }; status?: string }[];
   };
+  // As captured, the manual deploy job was skipped (no deploy happened): run it.
+  if (payload.builds[0]) payload.builds[0].status = "success";
   if (changes.status) payload.object_attributes.status = changes.status;
   if (changes.finishedAt) payload.object_attributes.finished_at = changes.finishedAt;
   const deploy = payload.builds[0]?.environment;

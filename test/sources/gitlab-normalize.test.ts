@@ -39,9 +39,14 @@ function deployment(changes: Json = {}): Json {
   return { ...fixture("deployment.json"), ...changes };
 }
 
-/** The fixture's pipeline with its deploy job replaced, for variations on status and builds. */
+/**
+ * The fixture's pipeline with its manual deploy job run (as captured it was skipped), for
+ * variations on status and builds.
+ */
 function pipeline(changes: { attributes?: Json; root?: Json } = {}): Json {
   const payload = fixture("pipeline.json");
+  const builds = payload.builds as Json[];
+  builds[0] = { ...obj(builds[0]), status: "success" };
   Object.assign(obj(payload.object_attributes), changes.attributes);
   return Object.assign(payload, changes.root);
 }
@@ -160,8 +165,15 @@ describe("normalizeGitlab: Deployment Hook", () => {
 });
 
 describe("normalizeGitlab: Pipeline Hook", () => {
-  it("maps the pipeline fixture to deploy.succeeded for its production deploy job", () => {
+  it("ignores the pipeline fixture as captured: its manual production job never ran", () => {
     expect(normalize(fixture("pipeline.json"), "Pipeline Hook")).toEqual({
+      ignored: true,
+      reason: 'gitlab pipeline\'s deploy job "production" did not run (skipped)',
+    });
+  });
+
+  it("maps the pipeline fixture, its deploy job run, to deploy.succeeded", () => {
+    expect(normalize(pipeline(), "Pipeline Hook")).toEqual({
       schemaVersion: 1,
       kind: "deploy.succeeded",
       source: "gitlab",
@@ -196,7 +208,7 @@ describe("normalizeGitlab: Pipeline Hook", () => {
   });
 
   it("recognises the hook from object_kind when the header is missing", () => {
-    expect(expectEvent(normalize(fixture("pipeline.json"))).sourceEvent).toBe("Pipeline Hook");
+    expect(expectEvent(normalize(pipeline())).sourceEvent).toBe("Pipeline Hook");
   });
 
   it.each([
