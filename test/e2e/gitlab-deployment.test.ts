@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENGINES } from "../helpers/databases.js";
 import { fixtureText } from "../helpers/payloads.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 /** The instance of the fixture's project: its API is mocked, nothing leaves the process. */
 const GITLAB_URL = "http://10.126.0.2:3000";
@@ -18,18 +19,11 @@ const running = JSON.stringify({
 
 describe.each(ENGINES)("a GitLab Deployment Hook to GitLab on %s", (engine) => {
   let app: TestShipcast;
-  const unmatched: string[] = [];
-  const onNoMatch = (req: { method?: string; path?: string; host?: string }) => {
-    if (!String(req.host ?? "").startsWith("127.0.0.1"))
-      unmatched.push(`${req.method} ${req.path}`);
-  };
+  useStrictNock({ loopback: true });
   const api = () => nock(GITLAB_URL).matchHeader("private-token", TOKEN);
   const auth = { authorization: `Bearer ${SECRETS.admin}` };
 
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/^127\.0\.0\.1/);
-    nock.emitter.on("no match", onNoMatch);
     app = await startTestShipcast(engine, {
       GITLAB_URL,
       GITLAB_TOKEN: TOKEN,
@@ -38,15 +32,6 @@ describe.each(ENGINES)("a GitLab Deployment Hook to GitLab on %s", (engine) => {
   });
   afterAll(async () => {
     await app.close();
-    nock.emitter.removeListener("no match", onNoMatch);
-    nock.cleanAll();
-    nock.enableNetConnect();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-    expect(pending, "mocks never requested").toEqual([]);
   });
 
   async function post(body: string) {

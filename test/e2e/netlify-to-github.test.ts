@@ -5,6 +5,7 @@ import { ENGINES } from "../helpers/databases.js";
 import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { githubSignature, netlifySignature } from "../helpers/signing.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 const API = "https://api.github.com";
 const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
@@ -25,30 +26,14 @@ const building = JSON.stringify({
 
 describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
   let app: TestShipcast;
-  const unmatched: string[] = [];
-  const onNoMatch = (req: { method?: string; path?: string; host?: string }) => {
-    if (!String(req.host ?? "").startsWith("127.0.0.1"))
-      unmatched.push(`${req.method} ${req.path}`);
-  };
+  useStrictNock({ loopback: true });
   const auth = { authorization: `Bearer ${SECRETS.admin}` };
 
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/^127\.0\.0\.1/);
-    nock.emitter.on("no match", onNoMatch);
     app = await startTestShipcast(engine, { APP_ID: "1", PRIVATE_KEY: privateKey });
   });
   afterAll(async () => {
     await app.close();
-    nock.emitter.removeListener("no match", onNoMatch);
-    nock.cleanAll();
-    nock.enableNetConnect();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-    expect(pending, "mocks never requested").toEqual([]);
   });
 
   it("turns deploy_building → deploy_created → deploy_failed into pending → success → failure and one comment edited twice", async () => {
@@ -135,27 +120,10 @@ describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
 
 describe("GitHub-side deployments and GitHub Enterprise", () => {
   let app: TestShipcast | undefined;
-  const unmatched: string[] = [];
-  const onNoMatch = (req: { method?: string; path?: string; host?: string }) => {
-    if (!String(req.host ?? "").startsWith("127.0.0.1"))
-      unmatched.push(`${req.method} ${req.path}`);
-  };
-  beforeAll(() => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/^127\.0\.0\.1/);
-    nock.emitter.on("no match", onNoMatch);
-  });
-  afterAll(() => {
-    nock.emitter.removeListener("no match", onNoMatch);
-    nock.enableNetConnect();
-  });
+  useStrictNock({ loopback: true });
   afterEach(async () => {
     await app?.close();
     app = undefined;
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-    expect(pending, "mocks never requested").toEqual([]);
   });
 
   it("posts a GitHub Actions deployment_status as a commit status, like any other deploy", async () => {

@@ -9,7 +9,6 @@ import { readFileSync } from "node:fs";
 import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type DeployEvent, isIgnored } from "../../src/events/deploy-event.js";
 import type { DeliveryContext } from "../../src/notifiers/notifier.js";
 import { normalizeNetlify } from "../../src/sources/netlify-normalize.js";
@@ -51,35 +50,7 @@ export function createTestProbot(): Probot {
   });
 }
 
-/**
- * Strict nock for the enclosing `describe`: no network at all, and after each test every mock
- * was used and no request went unmatched.
- */
-export function useStrictNock(): { unmatched: string[] } {
-  const state = { unmatched: [] as string[] };
-  const onNoMatch = (req: { method?: string; path?: string; href?: string }) => {
-    state.unmatched.push(`${req.method ?? "?"} ${req.href ?? req.path ?? "?"}`);
-  };
-  beforeAll(() => {
-    nock.disableNetConnect();
-  });
-  afterAll(() => {
-    nock.enableNetConnect();
-  });
-  beforeEach(() => {
-    state.unmatched.length = 0;
-    nock.emitter.on("no match", onNoMatch);
-  });
-  afterEach(() => {
-    nock.emitter.removeListener("no match", onNoMatch);
-    const pending = nock.pendingMocks();
-    const unmatched = [...state.unmatched];
-    nock.cleanAll();
-    expect(unmatched, "requests no mock matched").toEqual([]);
-    expect(pending, "mocks never requested").toEqual([]);
-  });
-  return state;
-}
+export { useStrictNock } from "../helpers/strict-nock.js";
 
 /** The GitHub API, for mocks. */
 export function github(): nock.Scope {
