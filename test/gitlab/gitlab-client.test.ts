@@ -1,35 +1,14 @@
 import { GitbeakerRequestError, GitbeakerTimeoutError } from "@gitbeaker/rest";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createGitlabClient, withAttemptSignal } from "../../src/gitlab/gitlab-client.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 const GITLAB_URL = "https://gitlab.example.com";
 const TOKEN = "glpat-SecretToken0123456789";
 const SHA = "279484c09fbe69ededfced8c1bb6e6d24616b468";
 
-/** Requests nock had no mock for: every test must end with none. */
-const unmatched: string[] = [];
-function onNoMatch(request: { method?: string; path?: string }): void {
-  unmatched.push(`${request.method ?? "?"} ${request.path ?? "?"}`);
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on("no match", onNoMatch);
-});
-
-afterAll(() => {
-  nock.emitter.removeListener("no match", onNoMatch);
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-  expect(pending, "mocks never requested").toEqual([]);
-});
+useStrictNock();
 
 const gitlab = createGitlabClient({ url: GITLAB_URL, token: TOKEN });
 

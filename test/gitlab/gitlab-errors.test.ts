@@ -1,6 +1,6 @@
 import { GitbeakerRequestError, GitbeakerTimeoutError } from "@gitbeaker/rest";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createGitlabClient } from "../../src/gitlab/gitlab-client.js";
 import {
   gitlabErrorResult,
@@ -9,34 +9,14 @@ import {
   redactCredentials,
 } from "../../src/gitlab/gitlab-errors.js";
 import type { AttemptResult } from "../../src/notifiers/notifier.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 const GITLAB_URL = "https://gitlab.example.com";
 const TOKEN = "glpat-SecretToken0123456789";
 const ACTION = "setting the GitLab commit status";
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
-const unmatched: string[] = [];
-function onNoMatch(request: { method?: string; path?: string }): void {
-  unmatched.push(`${request.method ?? "?"} ${request.path ?? "?"}`);
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on("no match", onNoMatch);
-});
-
-afterAll(() => {
-  nock.emitter.removeListener("no match", onNoMatch);
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-  expect(pending, "mocks never requested").toEqual([]);
-});
+useStrictNock();
 
 const gitlab = createGitlabClient({ url: GITLAB_URL, token: TOKEN });
 

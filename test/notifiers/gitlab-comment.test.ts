@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type DeployEvent, isIgnored } from "../../src/events/deploy-event.js";
 import { createGitlabClient } from "../../src/gitlab/gitlab-client.js";
 import { STICKY_MARKER } from "../../src/notifiers/deploy-table.js";
@@ -11,6 +11,7 @@ import type { AttemptResult, Notifier } from "../../src/notifiers/notifier.js";
 import { normalizeGitlab } from "../../src/sources/gitlab-normalize.js";
 import { openStore, type Store } from "../../src/store/database.js";
 import { StickyComments, type StickyKey } from "../../src/store/sticky-comments-repository.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 const GITLAB_URL = "https://gitlab.example.com";
 const TOKEN = "glpat-SecretToken0123456789";
@@ -31,28 +32,7 @@ const MR_KEY: StickyKey = {
 const DEPLOY_SHA = "279484c09fbe69ededfced8c1bb6e6d24616b468";
 const COMMIT_MRS = `/api/v4/projects/30/repository/commits/${DEPLOY_SHA}/merge_requests`;
 
-const unmatched: string[] = [];
-function onNoMatch(request: { method?: string; path?: string }): void {
-  unmatched.push(`${request.method ?? "?"} ${request.path ?? "?"}`);
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on("no match", onNoMatch);
-});
-
-afterAll(() => {
-  nock.emitter.removeListener("no match", onNoMatch);
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-  expect(pending, "mocks never requested").toEqual([]);
-});
+useStrictNock();
 
 let dir: string;
 let store: Store;

@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type DeployEvent, isIgnored } from "../../src/events/deploy-event.js";
 import { createGitlabClient } from "../../src/gitlab/gitlab-client.js";
 import { gitlabStatusNotifier } from "../../src/notifiers/gitlab-status.js";
 import type { AttemptResult } from "../../src/notifiers/notifier.js";
 import { normalizeGitlab } from "../../src/sources/gitlab-normalize.js";
+import { useStrictNock } from "../helpers/strict-nock.js";
 
 const GITLAB_URL = "https://gitlab.example.com";
 const TOKEN = "glpat-SecretToken0123456789";
@@ -16,28 +17,7 @@ const NORMALIZE_OPTIONS = {
   gitlabHosts: ["gitlab.com", "10.126.0.2:3000"],
 };
 
-const unmatched: string[] = [];
-function onNoMatch(request: { method?: string; path?: string }): void {
-  unmatched.push(`${request.method ?? "?"} ${request.path ?? "?"}`);
-}
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on("no match", onNoMatch);
-});
-
-afterAll(() => {
-  nock.emitter.removeListener("no match", onNoMatch);
-  nock.cleanAll();
-  nock.enableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(unmatched.splice(0), "requests without a mock").toEqual([]);
-  expect(pending, "mocks never requested").toEqual([]);
-});
+useStrictNock();
 
 const notifier = gitlabStatusNotifier({
   gitlab: createGitlabClient({ url: GITLAB_URL, token: TOKEN }),
