@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { DeployEvent, RepositoryRef } from "../events/deploy-event.js";
 import { type GitlabApi, withAttemptSignal } from "../gitlab/gitlab-client.js";
 import { gitlabErrorResult, gitlabStatus } from "../gitlab/gitlab-errors.js";
+import { gitlabTargetOf } from "../gitlab/gitlab-target.js";
 import type { StickyCommentRow, StickyComments } from "../store/sticky-comments-repository.js";
 import {
   type DeployRow,
@@ -219,20 +220,9 @@ export function gitlabCommentNotifier(deps: GitlabCommentDeps): Notifier<GitlabC
     accepts: hasCommitOn("gitlab"),
     async deliver(_settings, context) {
       const { event } = context;
-      const repository = event.project.repository;
-      if (repository?.host !== "gitlab") {
-        return { outcome: "skipped", reason: "the event names no GitLab repository" };
-      }
-      if (deps.origins !== undefined && !deps.origins.includes(repository.origin)) {
-        return {
-          outcome: "skipped",
-          reason: `the repository is on ${repository.origin}, not on the configured GitLab`,
-        };
-      }
-      const sha = event.commit?.sha;
-      if (sha === undefined || sha === "") {
-        return { outcome: "skipped", reason: "the event names no commit" };
-      }
+      const target = gitlabTargetOf(event, deps.origins);
+      if ("reason" in target) return { outcome: "skipped", reason: target.reason };
+      const { repository, sha } = target;
       try {
         return await withAttemptSignal(context.signal, () => update(event, repository, sha));
       } catch (error) {

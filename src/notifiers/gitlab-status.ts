@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
 import { type GitlabApi, withAttemptSignal } from "../gitlab/gitlab-client.js";
 import { gitlabAnswer, gitlabErrorResult } from "../gitlab/gitlab-errors.js";
+import { gitlabTargetOf } from "../gitlab/gitlab-target.js";
 import { defaultSubject, defineNotifier, hasCommitOn, type Notifier } from "./notifier.js";
 import { DEFAULT_STATUS_CONTEXT, statusContext, statusDescription } from "./status-context.js";
 
@@ -78,20 +79,9 @@ export function gitlabStatusNotifier(deps: GitlabStatusDeps): Notifier<GitlabSta
     accepts: hasCommitOn("gitlab"),
     async deliver(settings, context) {
       const { event } = context;
-      const repository = event.project.repository;
-      if (repository?.host !== "gitlab") {
-        return { outcome: "skipped", reason: "the event names no GitLab repository" };
-      }
-      if (deps.origins !== undefined && !deps.origins.includes(repository.origin)) {
-        return {
-          outcome: "skipped",
-          reason: `the repository is on ${repository.origin}, not on the configured GitLab`,
-        };
-      }
-      const sha = event.commit?.sha;
-      if (sha === undefined || sha === "") {
-        return { outcome: "skipped", reason: "the event names no commit" };
-      }
+      const target = gitlabTargetOf(event, deps.origins);
+      if ("reason" in target) return { outcome: "skipped", reason: target.reason };
+      const { repository, sha } = target;
       const state = STATES[event.kind];
       if (state === undefined) {
         return { outcome: "skipped", reason: `no commit status for ${event.kind}` };
