@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { DEFAULT_RETRY_SCHEDULE, parseDurationList } from "../delivery/retry-policy.js";
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  parseDuration,
+  parseDurationList,
+} from "../delivery/retry-policy.js";
 
 /** GitHub caps webhook payloads at 25 MB; so do we, unless told otherwise. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
@@ -142,6 +146,65 @@ export const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  /**
+   * How long the delivery log keeps attempts (request and response) and the payloads of finished
+   * events; the running server prunes older ones. Default 7d.
+   */
+  DELIVERY_LOG_RETENTION: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value === undefined || value.trim() === "" ? "7d" : value.trim();
+      try {
+        return parseDuration(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Lets outgoing requests to user-supplied URLs reach loopback, private, link-local, CGNAT and
+   * unique-local addresses (self-hosted receivers). Cloud metadata addresses stay blocked.
+   * Default false.
+   */
+  ALLOW_LOCAL_NETWORK: booleanFlag(false),
+  /**
+   * Comma-separated CIDR ranges opened for outgoing requests although they are private
+   * (`10.1.0.0/16,fd00:1::/64`), instead of ALLOW_LOCAL_NETWORK's all. Default: none.
+   */
+  ALLOWED_NETWORKS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined
+        ? []
+        : value
+            .split(",")
+            .map((item) => item.trim())
+            .filter((item) => item !== ""),
+    ),
+  /**
+   * Key that encrypts secrets stored through the API (AES-256-GCM): 32 bytes, base64 or hex.
+   * Generate one with `openssl rand -base64 32`. Without it, the API refuses to store secrets.
+   */
+  SHIPCAST_ENCRYPTION_KEY: optionalSecret.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const trimmed = value.trim();
+    const key = /^[0-9a-f]{64}$/i.test(trimmed)
+      ? Buffer.from(trimmed, "hex")
+      : Buffer.from(trimmed, "base64");
+    if (
+      key.length !== 32 ||
+      (!/^[0-9a-f]{64}$/i.test(trimmed) && !/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed))
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected 32 bytes as base64 or hex (generate one with: openssl rand -base64 32)",
+      });
+      return z.NEVER;
+    }
+    return key;
+  }),
   /** SMTP server for email targets: smtp://user:pass@host:587 (STARTTLS) or smtps://… (TLS). */
   SMTP_URL: optionalSecret.refine((value) => value === undefined || /^smtps?:\/\//.test(value), {
     message: "expected smtp://user:password@host:587 or smtps://user:password@host:465",
@@ -182,7 +245,17 @@ export interface Config {
   gitlab: { url: string; token: string | undefined };
   /** Explicit routing file path (SHIPCAST_CONFIG), else shipcast.yml in the working directory. */
   routingFile: string | undefined;
-  delivery: { concurrency: number; timeoutMs: number; retrySchedule: number[] };
+  delivery: {
+    concurrency: number;
+    timeoutMs: number;
+    retrySchedule: number[];
+    /** DELIVERY_LOG_RETENTION in milliseconds. */
+    logRetentionMs: number;
+  };
+  /** The network guard's openings for outgoing requests to user-supplied URLs. */
+  network: { allowLocal: boolean; allowedNetworks: string[] };
+  /** SHIPCAST_ENCRYPTION_KEY: the 32-byte key for secrets at rest, when set. */
+  encryptionKey: Buffer | undefined;
   email: { smtpUrl: string | undefined; from: string };
 }
 
@@ -233,7 +306,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.DELIVERY_CONCURRENCY,
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       retrySchedule: e.DELIVERY_RETRY_SCHEDULE,
+      logRetentionMs: e.DELIVERY_LOG_RETENTION,
     },
+    network: { allowLocal: e.ALLOW_LOCAL_NETWORK, allowedNetworks: e.ALLOWED_NETWORKS },
+    encryptionKey: e.SHIPCAST_ENCRYPTION_KEY,
     email: { smtpUrl: e.SMTP_URL, from: e.EMAIL_FROM },
   };
 }

@@ -14,12 +14,31 @@ export interface DeliveryContext {
   signal: AbortSignal;
 }
 
+/** The request an attempt sent, for the delivery log; secrets must already be redacted. */
+export interface RequestFacts {
+  method: string;
+  /** The URL as sent, with credentials and secret path parts redacted. */
+  url: string;
+  /** Header names in lower case; signature and credential values redacted. */
+  headers: Record<string, string>;
+  body?: string;
+}
+
 /** Facts about one attempt for the delivery log; secrets must already be redacted. */
 export interface AttemptFacts {
   /** HTTP status (or SMTP reply code) of the answer, when there was one. */
   httpStatus?: number;
   /** The start of the answer's body, for the log (the engine truncates it further). */
   response?: string;
+  /** The answer's headers (lower-case names). */
+  responseHeaders?: Record<string, string>;
+  /** What was sent. */
+  request?: RequestFacts;
+  /**
+   * Set when the target itself is gone and must not be tried again (a webhook answering
+   * `410 Gone`): the reason its notification is disabled at once.
+   */
+  disableTarget?: string;
 }
 
 /** Part of a finished attempt's result. */
