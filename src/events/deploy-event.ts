@@ -19,6 +19,20 @@ export const DEPLOY_EVENT_KINDS = [
 ] as const;
 export type DeployEventKind = (typeof DEPLOY_EVENT_KINDS)[number];
 
+/**
+ * Shipcast's own events about a notification's delivery health (auto-disable that heals). They
+ * go to the routing file's `alerts` targets only, never through routes.
+ */
+export const ALERT_EVENT_KINDS = [
+  "notification.paused",
+  "notification.disabled",
+  "notification.recovered",
+] as const;
+export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
+
+/** Every `kind` a `DeployEvent` may have. */
+export type EventKind = DeployEventKind | AlertEventKind;
+
 export const EVENT_SOURCES = [
   "github",
   "gitlab",
@@ -26,6 +40,7 @@ export const EVENT_SOURCES = [
   "bitrise",
   "qovery",
   "generic",
+  "shipcast",
 ] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
@@ -50,7 +65,7 @@ export interface RepositoryRef {
 export interface DeployEvent {
   /** Schema version of this object. */
   schemaVersion: typeof DEPLOY_EVENT_SCHEMA_VERSION;
-  kind: DeployEventKind;
+  kind: EventKind;
   source: EventSource;
   /** The provider's own event name (`deployment_status`, `Deployment Hook`, `deploy_failed`). */
   sourceEvent: string;
@@ -106,6 +121,24 @@ export interface DeployEvent {
     name: string;
     fields: Record<string, unknown>;
   };
+  /** Health alerts only (`notification.*`, source `shipcast`): what changed, and why. */
+  alert?: HealthAlert;
+}
+
+/** A change of a notification's delivery health, as announced to the `alerts` targets. */
+export interface HealthAlert {
+  notification: {
+    id: string;
+    /** Notifier kind (`webhook`, `slack`, `email`). */
+    kind: string;
+    description: string;
+  };
+  /** `active` again, `paused` until `disabledUntil`, or `disabled` until re-enabled. */
+  state: "active" | "paused" | "disabled";
+  reason: string;
+  consecutiveFailures: number;
+  /** End of the pause, ISO 8601. */
+  disabledUntil?: string;
 }
 
 /** What a normalizer returns when the input is valid but not an event Shipcast uses. */

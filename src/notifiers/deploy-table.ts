@@ -1,4 +1,4 @@
-import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
+import type { DeployEvent, EventKind } from "../events/deploy-event.js";
 import { isHttpUrl } from "../outbound/http-facts.js";
 
 /** Hidden marker that identifies Shipcast's own comment on a pull/merge request. */
@@ -13,7 +13,7 @@ export interface DeployRow {
   key: string;
   project: string;
   environment: string;
-  kind: DeployEventKind;
+  kind: EventKind;
   deployUrl?: string;
   logsUrl?: string;
   sha?: string;
@@ -23,7 +23,7 @@ export interface DeployRow {
   occurredAt: string;
 }
 
-const STATES: Partial<Record<DeployEventKind, string>> = {
+const STATES: Partial<Record<EventKind, string>> = {
   "deploy.started": "⏳ Building",
   "deploy.succeeded": "✅ Ready",
   "deploy.failed": "❌ Failed",

@@ -5,7 +5,7 @@
  * Everything in an event comes from a webhook body, so every value is escaped in the HTML part
  * and only http(s) URLs become links (a `javascript:` "deploy URL" must not become clickable).
  */
-import type { DeployEvent } from "../events/deploy-event.js";
+import type { DeployEvent, HealthAlert } from "../events/deploy-event.js";
 
 /** The three parts of a Shipcast e-mail. */
 export interface EmailContent {
@@ -32,7 +32,30 @@ interface Fact {
  * `[<project>] Form submission: <form name>`, with the submitted fields in the body.
  */
 export function buildEmail(event: DeployEvent): EmailContent {
+  if (event.alert !== undefined) return alertEmail(event.alert);
   return event.kind === "form.submitted" ? formEmail(event) : deployEmail(event);
+}
+
+/** `[Shipcast] Notification paused: <description>`: a notification's delivery health changed. */
+function alertEmail(alert: HealthAlert): EmailContent {
+  const { notification } = alert;
+  const name = notification.description || notification.id;
+  const headline = `Notification ${alert.state === "active" ? "recovered" : alert.state}: ${name}`;
+  const facts: Fact[] = [
+    { label: "Notification", value: `${notification.id} (${notification.kind})` },
+    { label: "State", value: alert.state },
+    { label: "Consecutive failures", value: String(alert.consecutiveFailures) },
+  ];
+  if (alert.disabledUntil !== undefined) {
+    facts.push({ label: "Paused until", value: alert.disabledUntil });
+  }
+  facts.push({ label: "Reason", value: alert.reason });
+  const color = alert.state === "active" ? "#1a7f37" : "#cf222e";
+  return {
+    subject: oneLine(`[Shipcast] ${headline}`),
+    text: renderText(headline, facts),
+    html: renderHtml(headline, facts, color),
+  };
 }
 
 function deployEmail(event: DeployEvent): EmailContent {

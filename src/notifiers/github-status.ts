@@ -7,7 +7,7 @@
  * `error` status `shipcast/config` on the commit, naming the problem.
  */
 import { z } from "zod";
-import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
+import type { DeployEvent, EventKind } from "../events/deploy-event.js";
 import { type GithubClients, githubRepositoryOf } from "../github/github-clients.js";
 import { githubErrorResult, invalidatesInstallation } from "../github/github-errors.js";
 import {
@@ -41,7 +41,7 @@ export const CONFIG_STATUS_CONTEXT = "shipcast/config";
 type CommitState = "pending" | "success" | "failure" | "error";
 
 /** Event kind → commit status state; the kinds missing here get no status. */
-const STATES: Partial<Record<DeployEventKind, CommitState>> = {
+const STATES: Partial<Record<EventKind, CommitState>> = {
   "deploy.started": "pending",
   "deploy.succeeded": "success",
   "deploy.failed": "failure",

@@ -5,7 +5,7 @@
  */
 import type { CommitablePipelineStatus } from "@gitbeaker/rest";
 import { z } from "zod";
-import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
+import type { DeployEvent, EventKind } from "../events/deploy-event.js";
 import { type GitlabApi, withAttemptSignal } from "../gitlab/gitlab-client.js";
 import { gitlabAnswer, gitlabErrorResult } from "../gitlab/gitlab-errors.js";
 import { gitlabTargetOf } from "../gitlab/gitlab-target.js";
@@ -21,7 +21,7 @@ export interface GitlabStatusSettings {
 const settingsSchema = z.object({ name: z.string().optional() }).strict();
 
 /** The commit status state per event kind; other kinds set no status. */
-const STATES: Partial<Record<DeployEventKind, CommitablePipelineStatus>> = {
+const STATES: Partial<Record<EventKind, CommitablePipelineStatus>> = {
   "deploy.started": "running",
   "deploy.succeeded": "success",
   "deploy.failed": "failed",

@@ -9,7 +9,7 @@
  * whole message (400 `invalid_blocks`) when one block is too long, and a notification with a
  * shortened error beats none.
  */
-import type { DeployEvent, DeployEventKind, EventSource } from "../events/deploy-event.js";
+import type { DeployEvent, EventKind, EventSource, HealthAlert } from "../events/deploy-event.js";
 
 /** Slack's Block Kit limits this module respects (characters unless said otherwise). */
 export const SLACK_LIMITS = {
@@ -60,7 +60,7 @@ export interface SlackMessage {
  * colour: ⏳ for started (in progress, where 🚀 would read as "shipped"), ✅ succeeded, ❌ failed,
  * 🚫 cancelled, 🔒/🔓 for Netlify's deploy (un)locking, 📝 for form submissions.
  */
-export const SLACK_HEADINGS: Readonly<Record<DeployEventKind, { emoji: string; words: string }>> = {
+export const SLACK_HEADINGS: Readonly<Record<EventKind, { emoji: string; words: string }>> = {
   "deploy.started": { emoji: "⏳", words: "Deploy started" },
   "deploy.succeeded": { emoji: "✅", words: "Deploy succeeded" },
   "deploy.failed": { emoji: "❌", words: "Deploy failed" },
@@ -68,6 +68,9 @@ export const SLACK_HEADINGS: Readonly<Record<DeployEventKind, { emoji: string; w
   "deploy.locked": { emoji: "🔒", words: "Deploy locked" },
   "deploy.unlocked": { emoji: "🔓", words: "Deploy unlocked" },
   "form.submitted": { emoji: "📝", words: "Form submission" },
+  "notification.paused": { emoji: "⏸️", words: "Notification paused" },
+  "notification.disabled": { emoji: "⛔", words: "Notification disabled" },
+  "notification.recovered": { emoji: "💚", words: "Notification recovered" },
 };
 
 const SOURCE_NAMES: Readonly<Record<EventSource, string>> = {
@@ -77,6 +80,7 @@ const SOURCE_NAMES: Readonly<Record<EventSource, string>> = {
   bitrise: "Bitrise",
   qovery: "Qovery",
   generic: "Webhook",
+  shipcast: "Shipcast",
 };
 
 /** Longest URL turned into a link; a longer one would crowd out the rest of a field or line. */
@@ -180,7 +184,7 @@ function section(text: string): SlackBlock {
   };
 }
 
-function header(kind: DeployEventKind, subject: string): SlackBlock {
+function header(kind: EventKind, subject: string): SlackBlock {
   const { emoji, words } = SLACK_HEADINGS[kind];
   return {
     type: "header",
@@ -404,5 +408,34 @@ function buildFormMessage(event: DeployEvent): SlackMessage {
  * `form.submitted` events list the form's fields instead. Always within `SLACK_LIMITS`.
  */
 export function buildSlackMessage(event: DeployEvent): SlackMessage {
+  if (event.alert !== undefined) return buildAlertMessage(event, event.alert);
   return event.kind === "form.submitted" ? buildFormMessage(event) : buildDeployMessage(event);
+}
+
+/**
+ * A notification's health changed: which notification, its new state and why, so a webhook never
+ * goes dark silently.
+ */
+function buildAlertMessage(event: DeployEvent, alert: HealthAlert): SlackMessage {
+  const { notification } = alert;
+  const name = oneLine(notification.description) || notification.id;
+  const subject = `${name} (${notification.kind})`;
+  const facts = [
+    `*Notification:* \`${escapeWithin(notification.id, MAX_SHORT_TEXT)}\``,
+    `*Consecutive failures:* ${alert.consecutiveFailures}`,
+  ];
+  if (alert.disabledUntil !== undefined) {
+    facts.push(`*Paused until:* ${escapeWithin(alert.disabledUntil, MAX_SHORT_TEXT)}`);
+  }
+  const blocks: SlackBlock[] = [
+    header(event.kind, subject),
+    section(facts.join("\n")),
+    section(escapeWithin(alert.reason, SLACK_LIMITS.sectionText - 10)),
+    contextBlock(event),
+  ];
+  const { emoji, words } = SLACK_HEADINGS[event.kind];
+  return {
+    text: fallback([`${emoji} ${words}: ${subject}`, oneLine(alert.reason)]),
+    blocks: blocks.slice(0, SLACK_LIMITS.blocks),
+  };
 }

@@ -122,6 +122,77 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table sticky_comments`.execute(db);
     },
   },
+  "004_notifications": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("notifications")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("description", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("filters", "text", (c) => c.notNull())
+        .addColumn("settings", "text", (c) => c.notNull())
+        .addColumn("secrets", "text")
+        .addColumn("consecutive_failures", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("disabled_until", "text")
+        .addColumn("disabled_reason", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("notification_state_changes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("notification_id", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("consecutive_failures", "integer", (c) => c.notNull())
+        .addColumn("disabled_until", "text")
+        .addColumn("actor", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("notification_state_changes_notification")
+        .on("notification_state_changes")
+        .columns(["notification_id", "id"])
+        .execute();
+      await db.schema
+        .createTable("api_tokens")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("scope", "text", (c) => c.notNull())
+        .addColumn("token_hash", "text", (c) => c.notNull().unique())
+        .addColumn("token_hint", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("last_used_at", "text")
+        .addColumn("revoked_at", "text")
+        .execute();
+      await db.schema
+        .alterTable("delivery_attempts")
+        .addColumn("request", "text")
+        .execute();
+      await db.schema
+        .alterTable("delivery_attempts")
+        .addColumn("response_headers", "text")
+        .execute();
+      // A notification's deliveries, newest first; and replays of its failures since a time.
+      await db.schema
+        .createIndex("deliveries_target")
+        .on("deliveries")
+        .columns(["target", "id"])
+        .execute();
+      // Retention prunes attempts by age.
+      await db.schema
+        .createIndex("delivery_attempts_started")
+        .on("delivery_attempts")
+        .column("started_at")
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table api_tokens`.execute(db);
+      await sql`drop table notification_state_changes`.execute(db);
+      await sql`drop table notifications`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = {

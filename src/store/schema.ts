@@ -74,6 +74,69 @@ export interface DeliveryAttemptsTable {
   response: string | null;
   /** When a `retry` is scheduled for. */
   next_attempt_at: string | null;
+  /** JSON `{method, url, headers, body}` of the request sent, secrets redacted. */
+  request: string | null;
+  /** JSON object of the answer's headers. */
+  response_headers: string | null;
+}
+
+/**
+ * A notification target managed through the API (`/api/v1/notifications`). Its secrets are an
+ * AES-256-GCM envelope (see `secret-box.ts`), never clear text.
+ */
+export interface NotificationsTable {
+  /** `ntf_` + random: short, unguessable, and never a routing-file target name. */
+  id: string;
+  /** Notifier kind (`webhook`, `slack`, `email`). */
+  kind: string;
+  description: string;
+  /** 0 once disabled (by a user, by a 410, or after too many failures). */
+  enabled: number;
+  /** JSON `{events, environment_types, project_names, branches}`. */
+  filters: string;
+  /** JSON of the kind's settings without the secret ones. */
+  settings: string;
+  /** Encrypted JSON of the secret settings, or null when there are none. */
+  secrets: string | null;
+  consecutive_failures: Generated<number>;
+  /** Paused until this time (auto-disable that heals). */
+  disabled_until: string | null;
+  disabled_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** State of a notification's delivery health, as recorded in its history. */
+export type NotificationState = "active" | "paused" | "disabled";
+
+/** Every change of a notification's health: who or what changed it, and why. */
+export interface NotificationStateChangesTable {
+  id: string;
+  notification_id: string;
+  at: string;
+  state: NotificationState;
+  reason: string;
+  consecutive_failures: number;
+  disabled_until: string | null;
+  /** `deliveries` (the engine) or `api` (a user). */
+  actor: string;
+}
+
+/** Scope of an API token: `read` for GET, `write` for everything but token management. */
+export type TokenScope = "read" | "write";
+
+/** API tokens; the token itself is shown once and stored as a SHA-256 hash. */
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  /** Hex SHA-256 of the token. */
+  token_hash: string;
+  /** The token's first characters, to tell tokens apart in lists. */
+  token_hint: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }
 
 /** What an event arrived with; written once, with its `events` row. */
@@ -114,4 +177,7 @@ export interface Database {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   sticky_comments: StickyCommentsTable;
+  notifications: NotificationsTable;
+  notification_state_changes: NotificationStateChangesTable;
+  api_tokens: ApiTokensTable;
 }
