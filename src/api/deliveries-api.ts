@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
+import type { RequestFacts } from "../notifiers/notifier.js";
 import { sendError, sendJson } from "../server/respond.js";
 import type { Store } from "../store/database.js";
 import {
@@ -10,7 +11,7 @@ import {
 } from "../store/deliveries-repository.js";
 import { parseListQuery } from "./query.js";
 
-const listQuery = z.object({
+export const deliveriesListQuery = z.object({
   event: z.string().min(1).optional(),
   target: z.string().min(1).optional(),
   status: z.enum(["pending", "succeeded", "failed", "superseded", "skipped"]).optional(),
@@ -24,7 +25,7 @@ export async function handleListDeliveries(
   url: URL,
   res: ServerResponse,
 ): Promise<void> {
-  const query = parseListQuery(listQuery, url, res);
+  const query = parseListQuery(deliveriesListQuery, url, res);
   if (!query) return;
   const page = await listDeliveries(
     store.db,
@@ -81,6 +82,11 @@ function attemptView(row: AttemptRow) {
     http_status: row.http_status,
     error: row.error,
     response: row.response,
+    response_headers:
+      row.response_headers === null
+        ? null
+        : (JSON.parse(row.response_headers) as Record<string, string>),
+    request: row.request === null ? null : (JSON.parse(row.request) as RequestFacts),
     next_attempt_at: row.next_attempt_at,
   };
 }

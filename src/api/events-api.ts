@@ -8,8 +8,8 @@ import { type EventRow, getEvent, listEvents } from "../store/events-repository.
 import { deliverySummary } from "./deliveries-api.js";
 import { parseListQuery } from "./query.js";
 
-const listQuery = z.object({
-  source: z.enum(["github", "gitlab", "netlify"]).optional(),
+export const eventsListQuery = z.object({
+  source: z.enum(["github", "gitlab", "netlify", "shipcast"]).optional(),
   status: z.enum(["pending", "processed", "ignored", "failed"]).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional(),
@@ -17,7 +17,7 @@ const listQuery = z.object({
 
 /** `GET /api/v1/events`: newest first, filtered by `source` and `status`, paginated. */
 export async function handleListEvents(store: Store, url: URL, res: ServerResponse): Promise<void> {
-  const query = parseListQuery(listQuery, url, res);
+  const query = parseListQuery(eventsListQuery, url, res);
   if (!query) return;
   const { source, status, limit, after } = query;
   const page = await listEvents(store.db, { source, status }, { limit, after });
@@ -41,8 +41,9 @@ export async function handleGetEvent(
   }
   sendJson(res, 200, {
     ...eventSummary(row),
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    payload: JSON.parse(row.body) as unknown,
+    // Null once DELIVERY_LOG_RETENTION pruned the payload.
+    headers: row.headers === null ? null : (JSON.parse(row.headers) as Record<string, string>),
+    payload: row.body === null ? null : (JSON.parse(row.body) as unknown),
     event: row.normalized ? (JSON.parse(row.normalized) as DeployEvent) : null,
     deliveries: (await listDeliveries(store.db, { eventId: row.id }, { limit: 200 })).items.map(
       deliverySummary,

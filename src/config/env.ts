@@ -5,6 +5,7 @@ import {
   parseDuration,
   parseDurationList,
 } from "../delivery/retry-policy.js";
+import { parseCidrList } from "../outbound/network-guard.js";
 
 /** GitHub caps webhook payloads at 25 MB; so do we, unless told otherwise. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
@@ -175,14 +176,15 @@ export const envSchema = z.object({
   ALLOWED_NETWORKS: z
     .string()
     .optional()
-    .transform((value) =>
-      value === undefined
-        ? []
-        : value
-            .split(",")
-            .map((item) => item.trim())
-            .filter((item) => item !== ""),
-    ),
+    .transform((value, ctx) => {
+      if (value === undefined) return [];
+      try {
+        return parseCidrList(value).map((cidr) => cidr.text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /**
    * Key that encrypts secrets stored through the API (AES-256-GCM): 32 bytes, base64 or hex.
    * Generate one with `openssl rand -base64 32`. Without it, the API refuses to store secrets.

@@ -1,3 +1,4 @@
+import type { Transaction } from "kysely";
 import type { DeployEvent } from "../events/deploy-event.js";
 import type { Logger } from "../logger.js";
 import type { AttemptResult } from "../notifiers/notifier.js";
@@ -8,11 +9,50 @@ import {
   type AttemptRecord,
   type ClaimedDelivery,
   claimDueDeliveries,
+  deferDelivery,
   nextDueAt,
   recordAttempts,
   releaseAllLeases,
 } from "../store/deliveries-repository.js";
+import type { Database } from "../store/schema.js";
 import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
+
+/** What one attempt says about its target's receiver, for targets whose health is tracked. */
+export type TargetOutcome =
+  | { type: "success" }
+  | { type: "failure"; error: string }
+  | { type: "gone"; reason: string };
+
+/**
+ * Delivery health of targets that have it (notifications managed through the API): a paused
+ * target's deliveries wait, a disabled one's are not sent, and every outcome is applied in the
+ * transaction that records the attempt.
+ */
+export interface TargetHealth {
+  targetState(
+    name: string,
+  ):
+    | { state: "active" | "paused" | "disabled"; until: string | null; reason: string | null }
+    | undefined;
+  /** Whether an unknown name may be a target created by another process since the last load. */
+  isNotification(name: string): boolean;
+  reload(): Promise<void>;
+  applyOutcome(
+    trx: Transaction<Database>,
+    name: string,
+    outcome: TargetOutcome,
+  ): Promise<{ state: string } | undefined>;
+}
+
+/** The health outcome of an attempt's result; undefined when it says nothing of the receiver. */
+export function targetOutcomeOf(result: AttemptResult): TargetOutcome | undefined {
+  if (result.disableTarget !== undefined) return { type: "gone", reason: result.disableTarget };
+  if (result.outcome === "succeeded") return { type: "success" };
+  if (result.outcome === "retry" || result.outcome === "failed") {
+    return { type: "failure", error: result.error };
+  }
+  return undefined;
+}
 
 /** Longest response excerpt kept in the delivery log. */
 export const RESPONSE_EXCERPT_LIMIT = 16 * 1024;
@@ -29,6 +69,13 @@ export interface DeliveryWorkerOptions {
   retry: RetryPolicy;
   /** Longest sleep between looks at the outbox when nothing wakes the worker. */
   pollIntervalMs?: number;
+  /** Health of the targets that track it; absent: every target is always active. */
+  health?: TargetHealth;
+}
+
+/** The kinds whose notifiers want every event (never superseded). */
+function everyEventKinds(registry: NotifierRegistry): Set<string> {
+  return new Set(registry.kinds().filter((kind) => registry.get(kind)?.everyEvent === true));
 }
 
 /**
@@ -43,15 +90,21 @@ export class DeliveryWorker {
   private inFlight = new Set<Promise<void>>();
   /** Claimed (leased) deliveries waiting for a free slot: claims are made in batches. */
   private queued: ClaimedDelivery[] = [];
-  /** Attempt records waiting for the next group commit. */
-  private records: Array<{ record: AttemptRecord; done: () => void }> = [];
+  /** Attempt records waiting for the next group commit, with their target's health outcome. */
+  private records: Array<{
+    record: AttemptRecord;
+    health?: { target: string; outcome: TargetOutcome };
+    done: () => void;
+  }> = [];
   private flushScheduled = false;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private readonly pollIntervalMs: number;
+  private readonly everyEventKinds: ReadonlySet<string>;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.everyEventKinds = everyEventKinds(options.registry);
   }
 
   async start(): Promise<void> {
@@ -146,6 +199,7 @@ export class DeliveryWorker {
       now: new Date(now).toISOString(),
       leaseUntil,
       limit,
+      everyEventKinds: this.everyEventKinds,
     });
     for (const row of superseded) {
       log.info({ delivery: row.id, target: row.target }, "delivery superseded by a newer event");
@@ -171,9 +225,12 @@ export class DeliveryWorker {
   }
 
   /** Queues a record for the next group commit; resolves once it is committed (or failed). */
-  private record(record: AttemptRecord): Promise<void> {
+  private record(
+    record: AttemptRecord,
+    health?: { target: string; outcome: TargetOutcome },
+  ): Promise<void> {
     return new Promise((done) => {
-      this.records.push({ record, done });
+      this.records.push({ record, health, done });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => void this.flushRecords());
@@ -182,11 +239,26 @@ export class DeliveryWorker {
 
   private async flushRecords(): Promise<void> {
     const batch = this.records.splice(0);
+    const { health } = this.options;
+    const outcomes = new Map(batch.flatMap((b) => (b.health ? [[b.record, b.health]] : [])));
+    let changed = false;
     try {
       await recordAttempts(
         this.options.store.db,
         batch.map((b) => b.record),
+        {
+          afterApplied: async (trx, record) => {
+            const outcome = outcomes.get(record);
+            if (!outcome || !health) return;
+            if (await health.applyOutcome(trx, outcome.target, outcome.outcome)) changed = true;
+          },
+        },
       );
+      if (changed && health) {
+        // A pause or a disable must be seen by the next claims; alert deliveries were written.
+        await health.reload();
+        this.wake();
+      }
     } catch (error) {
       // The leases will run out and the deliveries be attempted again: at-least-once.
       this.options.log.error({ err: error }, "could not record delivery attempts");
@@ -206,9 +278,34 @@ export class DeliveryWorker {
     const started = performance.now();
     let result: AttemptResult;
     let event: DeployEvent | undefined;
-    const target = targets.get(delivery.target);
+    const { health } = this.options;
+    let target = targets.get(delivery.target);
+    if (!target && health?.isNotification(delivery.target)) {
+      // Created by another process since this one last loaded the notifications.
+      await health.reload().catch(() => undefined);
+      target = targets.get(delivery.target);
+    }
+    const state = health?.targetState(delivery.target);
+    if (state?.state === "paused" && state.until !== null) {
+      await deferDelivery(this.options.store.db, {
+        id: delivery.id,
+        attempt: delivery.attempts,
+        until: state.until,
+      }).catch((error: unknown) =>
+        this.options.log.error(
+          { err: error },
+          "could not defer a delivery; its lease will run out",
+        ),
+      );
+      return;
+    }
     const notifier = registry.get(delivery.kind);
-    if (!target || target.kind !== delivery.kind) {
+    if (state?.state === "disabled") {
+      result = {
+        outcome: "failed",
+        error: `not sent: the notification is disabled (${state.reason ?? "re-enable it to resume"})`,
+      };
+    } else if (!target || target.kind !== delivery.kind) {
       result = { outcome: "failed", error: `target "${delivery.target}" is no longer configured` };
     } else if (!notifier) {
       result = { outcome: "failed", error: `no notifier for kind "${delivery.kind}"` };
@@ -241,26 +338,38 @@ export class DeliveryWorker {
       if (delay === undefined) error = `${result.error} (retries exhausted)`;
       else nextAttemptAt = new Date(Date.now() + delay).toISOString();
     }
-    await this.record({
-      deliveryId: delivery.id,
-      attempt: delivery.attempts,
-      startedAt: startedAt.toISOString(),
-      durationMs,
-      outcome: result.outcome,
-      httpStatus: result.httpStatus,
-      error,
-      response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
-      nextAttemptAt,
-      followUps:
-        (result.outcome === "succeeded" || result.outcome === "skipped") &&
-        result.followUps?.length &&
-        event
-          ? {
-              eventId: delivery.event_id,
-              eventOrder: delivery.event_order,
-              planned: planTargets(event, result.followUps, targets, registry),
-            }
-          : undefined,
-    });
+    const outcome = state && state.state !== "disabled" ? targetOutcomeOf(result) : undefined;
+    await this.record(
+      {
+        deliveryId: delivery.id,
+        attempt: delivery.attempts,
+        startedAt: startedAt.toISOString(),
+        durationMs,
+        outcome: result.outcome,
+        httpStatus: result.httpStatus,
+        error,
+        response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
+        responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
+        request: result.request && JSON.stringify(truncateRequest(result.request)),
+        nextAttemptAt,
+        followUps:
+          (result.outcome === "succeeded" || result.outcome === "skipped") &&
+          result.followUps?.length &&
+          event
+            ? {
+                eventId: delivery.event_id,
+                eventOrder: delivery.event_order,
+                planned: planTargets(event, result.followUps, targets, registry),
+              }
+            : undefined,
+      },
+      outcome && { target: delivery.target, outcome },
+    );
   }
+}
+
+/** The request for the log: its body truncated like the answer's. */
+function truncateRequest(request: NonNullable<AttemptResult["request"]>) {
+  if (request.body === undefined || request.body.length <= RESPONSE_EXCERPT_LIMIT) return request;
+  return { ...request, body: request.body.slice(0, RESPONSE_EXCERPT_LIMIT) };
 }

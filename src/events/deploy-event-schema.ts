@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import {
+  ALERT_EVENT_KINDS,
   DEPLOY_EVENT_KINDS,
   DEPLOY_EVENT_SCHEMA_VERSION,
   type DeployEvent,
@@ -35,10 +36,36 @@ export const repositoryRefSchema = z
         "Web origin of the host, e.g. `https://github.com` or `https://gitlab.example.com`.",
       ),
     fullPath: z.string().describe("`owner/repo` on GitHub, `group/sub/project` on GitLab."),
-    id: z.number().int().optional().describe("Numeric repository/project id, where the source tells it."),
+    id: z
+      .number()
+      .int()
+      .optional()
+      .describe("Numeric repository/project id, where the source tells it."),
     url: z.string().optional().describe("Web URL of the repository."),
   })
   .describe("A repository a deploy was built from, on a code host Shipcast can write to.");
+
+/** A change of a notification's delivery health, as announced to the `alerts` targets. */
+export const healthAlertSchema = z
+  .object({
+    notification: z
+      .object({
+        id: z.string().describe("The notification's id."),
+        kind: z.string().describe("Notifier kind (`webhook`, `slack`, `email`)."),
+        description: z.string().describe("The notification's description."),
+      })
+      .describe("The notification whose health changed."),
+    state: z
+      .enum(["active", "paused", "disabled"])
+      .describe("`active` again, `paused` until `disabledUntil`, or `disabled` until re-enabled."),
+    reason: z.string().describe("Why the state changed."),
+    consecutiveFailures: z
+      .number()
+      .int()
+      .describe("Failed deliveries in a row when the state changed."),
+    disabledUntil: z.string().optional().describe("End of the pause, ISO 8601."),
+  })
+  .describe("A change of a notification's delivery health, as announced to the `alerts` targets.");
 
 /** The zod schema of a `DeployEvent` (see `deploy-event.ts` for the model). */
 export const deployEventSchema = z
@@ -47,9 +74,14 @@ export const deployEventSchema = z
       .literal(DEPLOY_EVENT_SCHEMA_VERSION)
       .describe("Schema version of this object; bumped on any incompatible change."),
     kind: z
-      .enum(DEPLOY_EVENT_KINDS)
-      .describe("What happened: a deploy state change, a deploy (un)lock or a form submission."),
-    source: z.enum(EVENT_SOURCES).describe("The system that reported the event."),
+      .enum([...DEPLOY_EVENT_KINDS, ...ALERT_EVENT_KINDS])
+      .describe(
+        "What happened: a deploy state change, a deploy (un)lock, a form submission, or " +
+          "(`notification.*`) a change of a notification's delivery health.",
+      ),
+    source: z
+      .enum(EVENT_SOURCES)
+      .describe("The system that reported the event (`shipcast` for health alerts)."),
     sourceEvent: z
       .string()
       .describe(
@@ -111,10 +143,7 @@ export const deployEventSchema = z
     occurredAt: z.string().describe("Source time of this state, ISO 8601."),
     ids: z
       .object({
-        deploy: z
-          .string()
-          .optional()
-          .describe("The provider's deploy / deployment / pipeline id."),
+        deploy: z.string().optional().describe("The provider's deploy / deployment / pipeline id."),
       })
       .catchall(
         z
@@ -130,6 +159,9 @@ export const deployEventSchema = z
       })
       .optional()
       .describe("Form submissions only (`form.submitted`)."),
+    alert: healthAlertSchema
+      .optional()
+      .describe("Health alerts only (`notification.*`, source `shipcast`): what changed, and why."),
   })
   .describe("A deploy event, normalized from whichever source reported it.");
 

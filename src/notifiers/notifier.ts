@@ -83,6 +83,12 @@ export interface Notifier<C = unknown> {
    * Default: every event.
    */
   accepts?(event: DeployEvent): boolean;
+  /**
+   * Whether receivers want every event (a webhook is an event log): deliveries are still sent in
+   * order per subject, but never superseded by a newer event. Default false: a newer state makes
+   * an older one pointless (commit statuses, comments, chat messages).
+   */
+  everyEvent?: boolean;
   /** Sends one attempt. Must not throw: failures are results. */
   deliver(settings: C, context: DeliveryContext): Promise<AttemptResult>;
 }

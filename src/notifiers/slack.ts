@@ -14,6 +14,7 @@ import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../outbound/http-client.js";
 import { errorCode, innermostMessage, isHttpUrl, parseRetryAfter } from "../outbound/http-facts.js";
+import { networkGuardRefusal } from "../outbound/network-guard.js";
 import {
   type AttemptResult,
   type DeliveryContext,
@@ -208,6 +209,10 @@ function classifyResponse(response: NonNullable<Exchange["response"]>): AttemptR
 }
 
 function classifyError(error: unknown, signal: AbortSignal): AttemptResult {
+  // The network guard refused the address: permanent until the settings change. Its message
+  // names the host, never the URL's path.
+  const refusal = networkGuardRefusal(error);
+  if (refusal !== undefined) return { outcome: "failed", error: refusal.message };
   // The engine aborts the signal exactly when the attempt's time is up.
   if (signal.aborted) return { outcome: "retry", error: "timed out waiting for Slack" };
   const code = errorCode(error);

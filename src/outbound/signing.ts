@@ -142,7 +142,9 @@ function standardWebhookSignature(
 export function standardWebhookHeaders(message: StandardWebhookMessage): StandardWebhookHeaders {
   const { id, timestamp, secrets } = message;
   if (id === "" || /[.\s]/.test(id)) {
-    throw new TypeError("the Standard Webhooks message id must be non-empty, without '.' or spaces");
+    throw new TypeError(
+      "the Standard Webhooks message id must be non-empty, without '.' or spaces",
+    );
   }
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new TypeError("the Standard Webhooks timestamp must be whole seconds since the epoch");

@@ -11,7 +11,7 @@ export interface ResolvedTarget {
   settings: unknown;
 }
 
-/** Where targets are looked up by name: the routing file today, the API's as well later. */
+/** Where targets are looked up by name: the routing file's, then the API's notifications. */
 export interface TargetDirectory {
   get(name: string): ResolvedTarget | undefined;
 }
@@ -31,11 +31,17 @@ export type DeliveryPlanner = (event: DeployEvent) => PlannedDelivery[];
  */
 export function createDeliveryPlanner(options: {
   routes: Route[];
+  /** Routes that change while running (the API's notifications), read for every event. */
+  moreRoutes?: () => Route[];
   targets: TargetDirectory;
   registry: NotifierRegistry;
 }): DeliveryPlanner {
-  const { routes, targets, registry } = options;
-  return (event) => planTargets(event, routeEvent(event, routes), targets, registry);
+  const { routes, moreRoutes, targets, registry } = options;
+  return (event) => {
+    const extra = moreRoutes?.() ?? [];
+    const all = extra.length === 0 ? routes : [...routes, ...extra];
+    return planTargets(event, routeEvent(event, all), targets, registry);
+  };
 }
 
 /**

@@ -1,7 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { authorize } from "../api/auth.js";
-import { handleGetDelivery, handleListDeliveries } from "../api/deliveries-api.js";
-import { handleGetEvent, handleListEvents } from "../api/events-api.js";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logger.js";
@@ -18,6 +15,8 @@ export interface HttpServerOptions {
   inbox: InboxWriter;
   log: Logger;
   version: string;
+  /** Everything under `/api/v1` (see `api/router.ts`). */
+  api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
 }
 
 /**
@@ -25,7 +24,7 @@ export interface HttpServerOptions {
  * one. Source routes verify, store and acknowledge; everything else is the API and health.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { config, store, inbox, log, version } = options;
+  const { config, store, inbox, log, version, api } = options;
   const sourceRoutes = new Map<string, Handler>(
     SOURCES.map((source) => [
       source.route,
@@ -79,29 +78,6 @@ export function createHttpServer(options: HttpServerOptions): Server {
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL, path: string) {
-    const auth = authorize(req, config.adminToken);
-    if (!auth.ok) {
-      sendError(res, auth.status, auth.message, auth.headers);
-      return;
-    }
-    if (req.method !== "GET") {
-      sendError(res, 405, `${req.method} is not supported on ${path}`, { allow: "GET" });
-      return;
-    }
-    if (path === "/api/v1/events") return handleListEvents(store, url, res);
-    if (path === "/api/v1/deliveries") return handleListDeliveries(store, url, res);
-    const item = /^\/api\/v1\/(events|deliveries)\/([^/]+)$/.exec(path);
-    if (item?.[2]) {
-      const id = safeDecode(item[2]);
-      if (id === undefined) return sendError(res, 400, "malformed percent-encoding in the path");
-      return item[1] === "events"
-        ? handleGetEvent(store, id, req, res)
-        : handleGetDelivery(store, id, res);
-    }
-    sendError(res, 404, `no route for ${req.method} ${path}`);
-  }
-
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
     route(req, res).catch((error: unknown) => {
       log.error({ err: error, url: req.url, method: req.method }, "request failed");
@@ -117,12 +93,4 @@ export function createHttpServer(options: HttpServerOptions): Server {
     socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
   });
   return server;
-}
-
-function safeDecode(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
 }

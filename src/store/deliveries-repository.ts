@@ -58,9 +58,16 @@ export async function insertDeliveries(
  */
 export async function claimDueDeliveries(
   db: Kysely<Database>,
-  options: { engine: "sqlite" | "postgres"; now: string; leaseUntil: string; limit: number },
+  options: {
+    engine: "sqlite" | "postgres";
+    now: string;
+    leaseUntil: string;
+    limit: number;
+    /** Kinds whose receivers want every event (webhooks): never superseded, only ordered. */
+    everyEventKinds?: ReadonlySet<string>;
+  },
 ): Promise<{ claimed: ClaimedDelivery[]; superseded: DeliveryRow[] }> {
-  const { engine, now, leaseUntil, limit } = options;
+  const { engine, now, leaseUntil, limit, everyEventKinds } = options;
   return db.transaction().execute(async (trx) => {
     let query = trx
       .selectFrom("deliveries as d")
@@ -100,15 +107,17 @@ export async function claimDueDeliveries(
     const claimed: ClaimedDelivery[] = [];
     const superseded: DeliveryRow[] = [];
     for (const head of heads) {
-      const newer = await trx
-        .selectFrom("deliveries")
-        .select("id")
-        .where("target", "=", head.target)
-        .where("subject", "=", head.subject)
-        .where("status", "=", "succeeded")
-        .where("event_order", ">", head.event_order)
-        .limit(1)
-        .executeTakeFirst();
+      const newer = everyEventKinds?.has(head.kind)
+        ? undefined
+        : await trx
+            .selectFrom("deliveries")
+            .select("id")
+            .where("target", "=", head.target)
+            .where("subject", "=", head.subject)
+            .where("status", "=", "succeeded")
+            .where("event_order", ">", head.event_order)
+            .limit(1)
+            .executeTakeFirst();
       if (newer) {
         await trx
           .updateTable("deliveries")
@@ -162,6 +171,10 @@ export interface AttemptRecord {
   response?: string;
   /** For `retry`: when the next attempt is due; absent when the schedule is exhausted. */
   nextAttemptAt?: string;
+  /** JSON of the request sent, secrets redacted. */
+  request?: string;
+  /** JSON of the answer's headers. */
+  responseHeaders?: string;
   /** Deliveries of the same event to write with this record (a notifier's follow-ups). */
   followUps?: {
     eventId: string;
@@ -178,11 +191,40 @@ export interface AttemptRecord {
 export async function recordAttempts(
   db: Kysely<Database>,
   records: AttemptRecord[],
+  hooks: {
+    /** Runs in the same transaction after a record that still belonged to its claim. */
+    afterApplied?: (trx: Transaction<Database>, record: AttemptRecord) => Promise<void>;
+  } = {},
 ): Promise<void> {
   if (records.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    for (const record of records) await writeAttempt(trx, record);
+    for (const record of records) {
+      const applied = await writeAttempt(trx, record);
+      if (applied && hooks.afterApplied) await hooks.afterApplied(trx, record);
+    }
   });
+}
+
+/**
+ * Puts a claimed delivery back without an attempt (its notification is paused): due again at
+ * `until`, and the claim's attempt number given back so the retry schedule is not used up.
+ */
+export async function deferDelivery(
+  db: Kysely<Database>,
+  delivery: { id: string; attempt: number; until: string },
+): Promise<void> {
+  await db
+    .updateTable("deliveries")
+    .set((eb) => ({
+      lease_until: null,
+      next_attempt_at: delivery.until,
+      attempts: eb("attempts", "-", 1),
+      updated_at: new Date().toISOString(),
+    }))
+    .where("id", "=", delivery.id)
+    .where("attempts", "=", delivery.attempt)
+    .where("status", "=", "pending")
+    .execute();
 }
 
 /** Records one attempt; see `recordAttempts`. */
@@ -190,7 +232,14 @@ export async function recordAttempt(db: Kysely<Database>, record: AttemptRecord)
   await recordAttempts(db, [record]);
 }
 
-async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): Promise<void> {
+/**
+ * Records one attempt inside the caller's transaction; true when it still belonged to its claim
+ * (see `recordAttempts`).
+ */
+export async function writeAttempt(
+  trx: Transaction<Database>,
+  record: AttemptRecord,
+): Promise<boolean> {
   const now = new Date().toISOString();
   let status: DeliveryStatus;
   if (record.outcome === "succeeded") status = "succeeded";
@@ -210,6 +259,8 @@ async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): 
       error: record.error ?? null,
       response: record.response ?? null,
       next_attempt_at: status === "pending" ? (record.nextAttemptAt ?? null) : null,
+      request: record.request ?? null,
+      response_headers: record.responseHeaders ?? null,
     })
     .execute();
   const updated = await trx
@@ -226,10 +277,12 @@ async function writeAttempt(trx: Transaction<Database>, record: AttemptRecord): 
     .where("attempts", "=", record.attempt)
     .where("status", "=", "pending")
     .executeTakeFirst();
-  if (record.followUps && Number(updated.numUpdatedRows) === 1) {
+  const applied = Number(updated.numUpdatedRows) === 1;
+  if (record.followUps && applied) {
     const { eventId, eventOrder, planned } = record.followUps;
     await insertDeliveries(trx, eventId, eventOrder, planned, now);
   }
+  return applied;
 }
 
 /**
@@ -322,4 +375,144 @@ export async function countDeliveriesByStatus(
   };
   for (const row of rows) counts[row.status] = Number(row.n);
   return counts;
+}
+
+/** Inserts a delivery that is being attempted right now (a test send), inside `trx`. */
+export async function insertDeliveryInFlight(
+  trx: Transaction<Database>,
+  input: {
+    id: string;
+    eventId: string;
+    target: string;
+    kind: string;
+    subject: string;
+    order: string;
+    now: string;
+  },
+): Promise<void> {
+  await trx
+    .insertInto("deliveries")
+    .values({
+      id: input.id,
+      event_id: input.eventId,
+      target: input.target,
+      kind: input.kind,
+      subject: input.subject,
+      event_order: input.order,
+      status: "pending",
+      attempts: 1,
+      next_attempt_at: input.now,
+      lease_until: input.now,
+      created_at: input.now,
+      updated_at: input.now,
+    })
+    .execute();
+}
+
+/**
+ * Takes a delivery for a manual resend: it becomes pending under a lease for `leaseUntil`, with
+ * its attempt count up by one, unless it is in flight already (a live lease). Returns what it was.
+ */
+export async function claimForResend(
+  db: Kysely<Database>,
+  id: string,
+  options: { now: string; leaseUntil: string },
+): Promise<{ claimed: ClaimedDelivery; was: DeliveryRow } | { conflict: string } | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom("deliveries as d")
+      .innerJoin("events as e", "e.id", "d.event_id")
+      .selectAll("d")
+      .select("e.normalized")
+      .where("d.id", "=", id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { normalized, ...was } = row;
+    if (was.status === "pending" && was.lease_until !== null && was.lease_until > options.now) {
+      return { conflict: "the delivery is being attempted right now; try again in a moment" };
+    }
+    const updated = await trx
+      .updateTable("deliveries")
+      .set({
+        status: "pending",
+        lease_until: options.leaseUntil,
+        attempts: was.attempts + 1,
+        completed_at: null,
+        updated_at: options.now,
+      })
+      .where("id", "=", id)
+      .where("attempts", "=", was.attempts)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) {
+      return { conflict: "the delivery changed while being taken; try again" };
+    }
+    return {
+      was,
+      claimed: {
+        ...was,
+        status: "pending",
+        attempts: was.attempts + 1,
+        lease_until: options.leaseUntil,
+        normalized: normalized ?? "null",
+      },
+    };
+  });
+}
+
+/**
+ * Re-queues a target's failed deliveries created since `since`: pending and due now. Returns how
+ * many.
+ */
+export async function requeueFailed(
+  db: Kysely<Database>,
+  target: string,
+  since: string,
+  now: string,
+): Promise<number> {
+  const result = await db
+    .updateTable("deliveries")
+    .set({
+      status: "pending",
+      next_attempt_at: now,
+      lease_until: null,
+      completed_at: null,
+      updated_at: now,
+    })
+    .where("target", "=", target)
+    .where("status", "=", "failed")
+    .where("created_at", ">=", since)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Deletes attempts older than `before`, and the stored payloads of finished events received
+ * before it. Deliveries and events themselves stay (their status is the history).
+ */
+export async function pruneDeliveryLog(
+  db: Kysely<Database>,
+  before: string,
+): Promise<{ attempts: number; payloads: number }> {
+  return db.transaction().execute(async (trx) => {
+    const attempts = await trx
+      .deleteFrom("delivery_attempts")
+      .where("started_at", "<", before)
+      .executeTakeFirst();
+    const payloads = await trx
+      .deleteFrom("event_payloads")
+      .where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom("events")
+            .select("events.id")
+            .whereRef("events.id", "=", "event_payloads.event_id")
+            .where("events.received_at", "<", before)
+            .where("events.status", "<>", "pending"),
+        ),
+      )
+      .executeTakeFirst();
+    return {
+      attempts: Number(attempts.numDeletedRows),
+      payloads: Number(payloads.numDeletedRows),
+    };
+  });
 }

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Kysely, Selectable, Transaction } from "kysely";
+import { newId } from "./ids.js";
 import type { Database, EventStatus, EventsTable } from "./schema.js";
 
 export type EventRow = Selectable<EventsTable>;
@@ -7,6 +8,12 @@ export type EventRow = Selectable<EventsTable>;
 export interface EventWithPayload extends EventRow {
   headers: string;
   body: string;
+}
+
+/** An event as the API shows it: the payload is gone once the retention pruned it. */
+export interface EventWithOptionalPayload extends EventRow {
+  headers: string | null;
+  body: string | null;
 }
 
 export interface EventFilter {
@@ -75,10 +82,10 @@ export async function paginate<T extends { id: string }>(
 export async function getEvent(
   db: Kysely<Database>,
   id: string,
-): Promise<EventWithPayload | undefined> {
+): Promise<EventWithOptionalPayload | undefined> {
   return db
     .selectFrom("events")
-    .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+    .leftJoin("event_payloads", "event_payloads.event_id", "events.id")
     .selectAll("events")
     .select(["event_payloads.headers", "event_payloads.body"])
     .where("events.id", "=", id)
@@ -97,4 +104,34 @@ export async function countEventsByStatus(
   const counts: Record<EventStatus, number> = { pending: 0, processed: 0, ignored: 0, failed: 0 };
   for (const row of rows) counts[row.status] = Number(row.n);
   return counts;
+}
+
+/**
+ * Writes an event Shipcast makes itself (source `shipcast`: health alerts, test deliveries),
+ * already processed, inside the caller's transaction. Its payload is the event itself.
+ */
+export async function insertSystemEvent(
+  trx: Transaction<Database>,
+  input: { id?: string; eventName: string; dedupeKey: string; normalized: string; now: string },
+): Promise<string> {
+  const id = input.id ?? newId("evt");
+  await trx
+    .insertInto("events")
+    .values({
+      id,
+      source: "shipcast",
+      dedupe_key: input.dedupeKey,
+      event_name: input.eventName,
+      received_at: input.now,
+      status: "processed",
+      reason: null,
+      normalized: input.normalized,
+      processed_at: input.now,
+    })
+    .execute();
+  await trx
+    .insertInto("event_payloads")
+    .values({ event_id: id, headers: "{}", body: input.normalized })
+    .execute();
+  return id;
 }

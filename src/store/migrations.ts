@@ -166,10 +166,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("last_used_at", "text")
         .addColumn("revoked_at", "text")
         .execute();
-      await db.schema
-        .alterTable("delivery_attempts")
-        .addColumn("request", "text")
-        .execute();
+      await db.schema.alterTable("delivery_attempts").addColumn("request", "text").execute();
       await db.schema
         .alterTable("delivery_attempts")
         .addColumn("response_headers", "text")

@@ -53,11 +53,7 @@ export class SecretBox {
       );
     }
     try {
-      const decipher = createDecipheriv(
-        "aes-256-gcm",
-        this.key,
-        Buffer.from(nonce, "base64url"),
-      );
+      const decipher = createDecipheriv("aes-256-gcm", this.key, Buffer.from(nonce, "base64url"));
       decipher.setAAD(Buffer.from(keyId));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       return Buffer.concat([

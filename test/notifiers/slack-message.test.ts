@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  ALERT_EVENT_KINDS,
   DEPLOY_EVENT_KINDS,
   type DeployEvent,
   type DeployEventKind,
@@ -225,7 +226,7 @@ describe("buildSlackMessage headings", () => {
 
   it("uses a distinct emoji per kind", () => {
     const emojis = Object.values(SLACK_HEADINGS).map((heading) => heading.emoji);
-    expect(new Set(emojis).size).toBe(DEPLOY_EVENT_KINDS.length);
+    expect(new Set(emojis).size).toBe(DEPLOY_EVENT_KINDS.length + ALERT_EVENT_KINDS.length);
   });
 });
 
