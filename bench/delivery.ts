@@ -173,7 +173,8 @@ interface BareRun {
  * alone. `limit` cuts the run short (the warm-up).
  */
 async function runBare(receiver: Receiver, events: BenchEvent[], limit = EXPECTED) {
-  const http = createOutboundHttp();
+  // The receiver is on loopback: opened as ALLOW_LOCAL_NETWORK opens it for the Shipcast run.
+  const http = createOutboundHttp({ guard: { allowLocal: true } });
   const urls = Array.from({ length: TARGETS }, (_, i) => `${receiver.base}${hookPath(i)}`);
   const latencies: number[] = [];
   let next = 0;
@@ -263,6 +264,8 @@ function shipcastEnv(port: number, dbFile: string, configFile: string): NodeJS.P
     SHIPCAST_ADMIN_TOKEN: ADMIN_TOKEN,
     SHIPCAST_CONFIG: configFile,
     DELIVERY_CONCURRENCY: String(CONCURRENCY),
+    // The receivers listen on loopback, which the network guard blocks unless told otherwise.
+    ALLOW_LOCAL_NETWORK: "true",
     LOG_LEVEL: "warn",
   };
 }

@@ -2,9 +2,14 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Probot } from "probot";
+import { RateLimiter } from "./api/rate-limit.js";
+import { createApiRouter } from "./api/router.js";
+import { apiRoutes } from "./api/routes.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
+import { LogRetention } from "./delivery/log-retention.js";
+import { ManualDelivery } from "./delivery/manual-delivery.js";
 import { createRetryPolicy } from "./delivery/retry-policy.js";
 import type { NormalizeOptions } from "./events/deploy-event.js";
 import { createGithubClients } from "./github/github-clients.js";
@@ -14,6 +19,7 @@ import { createGitlabClient } from "./gitlab/gitlab-client.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logger.js";
+import { Notifications } from "./notifications/notifications.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email.js";
 import { githubCommentNotifier } from "./notifiers/github-comment.js";
 import { githubStatusNotifier } from "./notifiers/github-status.js";
@@ -21,11 +27,13 @@ import { gitlabCommentNotifier } from "./notifiers/gitlab-comment.js";
 import { gitlabStatusNotifier } from "./notifiers/gitlab-status.js";
 import { NotifierRegistry } from "./notifiers/registry.js";
 import { slackNotifier } from "./notifiers/slack.js";
+import { webhookNotifier } from "./notifiers/webhook.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
 import { createDeliveryPlanner, type TargetDirectory } from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
 import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
+import { SecretBox, SecretBoxError } from "./store/secret-box.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
 
 export const VERSION: string = (
@@ -64,6 +72,7 @@ export function createRegistry(
 ) {
   const { http, sticky, probot } = deps;
   const registry = new NotifierRegistry().register(slackNotifier({ http }));
+  registry.register(webhookNotifier({ http, version: VERSION }));
   const transport = config.email.smtpUrl ? createSmtpTransport(config.email.smtpUrl) : undefined;
   if (transport) registry.register(emailNotifier({ transport, from: config.email.from }));
   else registry.markOff("email", "set SMTP_URL to send email");
@@ -129,7 +138,14 @@ export async function createShipcast(
   log: Logger,
   deps: ShipcastDependencies = {},
 ): Promise<Shipcast> {
-  const http = deps.http ?? createOutboundHttp();
+  const http =
+    deps.http ??
+    createOutboundHttp({
+      guard: {
+        allowLocal: config.network.allowLocal,
+        allowedNetworks: config.network.allowedNetworks,
+      },
+    });
   const store = await openStore(config.databaseUrl);
   const sticky = new StickyComments(store.db);
   let probot: Probot | undefined;
@@ -144,12 +160,30 @@ export async function createShipcast(
     throw error;
   }
   const { registry } = outputs;
-  const targets: TargetDirectory = routing.targets;
+  const notifications = new Notifications({
+    db: store.db,
+    box: config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined,
+    registry,
+    fileTargets: routing.targets,
+    alerts: routing.alerts,
+    log,
+  });
+  try {
+    await notifications.load();
+  } catch (error) {
+    await store.close();
+    outputs.close();
+    if (error instanceof SecretBoxError)
+      throw new ConfigError(`SHIPCAST_ENCRYPTION_KEY: ${error.message}`);
+    throw error;
+  }
+  const targets: TargetDirectory = notifications;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
         registry,
         targets,
+        health: notifications,
         log,
         concurrency: config.delivery.concurrency,
         timeoutMs: config.delivery.timeoutMs,
@@ -162,12 +196,35 @@ export async function createShipcast(
         normalizeOptions: normalizeOptionsFrom(config),
         log,
         afterCommit: probot ? handToProbot(probot, log) : undefined,
-        planner: createDeliveryPlanner({ routes: routing.routes, targets, registry }),
+        planner: createDeliveryPlanner({
+          routes: routing.routes,
+          moreRoutes: () => notifications.routes(),
+          targets,
+          registry,
+        }),
         onDeliveries: () => deliveryWorker?.wake(),
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION });
+  const manual = new ManualDelivery({
+    store,
+    registry,
+    targets,
+    health: notifications,
+    timeoutMs: config.delivery.timeoutMs,
+    wake: () => deliveryWorker?.wake(),
+  });
+  const api = createApiRouter({
+    routes: apiRoutes({ store, notifications, manual, version: VERSION }),
+    store,
+    adminToken: config.adminToken,
+    limiter: new RateLimiter(),
+    log,
+  });
+  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
+  const retention = config.workers
+    ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
+    : undefined;
 
   return {
     server,
@@ -186,6 +243,9 @@ export async function createShipcast(
       });
       worker?.start();
       await deliveryWorker?.start();
+      // Other processes (PostgreSQL) may change notifications: catch up every few seconds.
+      notifications.startPolling(store.engine === "postgres" ? 5000 : 60_000);
+      retention?.start();
       return server.address() as AddressInfo;
     },
     async close() {
@@ -193,6 +253,8 @@ export async function createShipcast(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      notifications.stop();
+      retention?.stop();
       await worker?.stop();
       await deliveryWorker?.stop();
       await store.close();

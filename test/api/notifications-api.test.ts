@@ -35,11 +35,18 @@ describe.each(ENGINES)("notifications API on %s", (engine) => {
   async function api(method: string, path: string, body?: unknown, headers = admin) {
     const res = await fetch(`${app.url}${path}`, {
       method,
-      headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        ...headers,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text === "" ? undefined : JSON.parse(text) };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text === "" ? undefined : JSON.parse(text),
+    };
   }
 
   async function postNetlify(body: string) {
@@ -133,7 +140,11 @@ alerts: [ops-alerts]
     expect(request.headers.authorization).toBe(HEADER_SECRET);
     expect(request.headers["user-agent"]).toMatch(/^Shipcast\/\d/);
     expect(
-      await verifyHubSignature(HMAC_SECRET, request.body, String(request.headers["x-hub-signature-256"])),
+      await verifyHubSignature(
+        HMAC_SECRET,
+        request.body,
+        String(request.headers["x-hub-signature-256"]),
+      ),
     ).toBe(true);
     const verified = new Webhook(WHSEC).verify(request.body, {
       "webhook-id": String(request.headers["webhook-id"]),
@@ -175,7 +186,11 @@ alerts: [ops-alerts]
       branches: ["d*"],
     });
     await postNetlify(
-      JSON.stringify({ ...JSON.parse(succeeded), id: "filter-check-1", updated_at: "2024-01-01T00:00:00Z" }),
+      JSON.stringify({
+        ...JSON.parse(succeeded),
+        id: "filter-check-1",
+        updated_at: "2024-01-01T00:00:00Z",
+      }),
     );
     await eventually(() => (receiver.to("/branch-dev").length > 0 ? true : undefined));
     expect(receiver.to("/production-only")).toHaveLength(0);
@@ -211,7 +226,8 @@ alerts: [ops-alerts]
           return "";
         }
       });
-      for (const secret of secrets) for (const content of bytes) expect(content).not.toContain(secret);
+      for (const secret of secrets)
+        for (const content of bytes) expect(content).not.toContain(secret);
     } else {
       const rows = await db.selectFrom("notifications").selectAll().execute();
       const dump = JSON.stringify(rows);
@@ -234,13 +250,18 @@ alerts: [ops-alerts]
       surprise: true,
     });
     expect(res.status).toBe(422);
-    const fields = (res.body as { problems: Array<{ field: string }> }).problems.map((p) => p.field);
+    const fields = (res.body as { problems: Array<{ field: string }> }).problems.map(
+      (p) => p.field,
+    );
     expect(fields).toEqual(
       expect.arrayContaining(["url", "events", "headers", "standard_webhooks_secret"]),
     );
     const kind = await api("POST", "/api/v1/notifications", { kind: "pager", url: "https://x.y" });
     expect(kind.status).toBe(422);
-    const email = await api("POST", "/api/v1/notifications", { kind: "email", to: ["ops@example.com"] });
+    const email = await api("POST", "/api/v1/notifications", {
+      kind: "email",
+      to: ["ops@example.com"],
+    });
     expect(email.status).toBe(422);
     expect(JSON.stringify(email.body)).toContain("SMTP_URL");
     const malformed = await fetch(`${app.url}/api/v1/notifications`, {
@@ -257,7 +278,9 @@ alerts: [ops-alerts]
     const fileTarget = parsed.items.find((item) => item.id === "ops-alerts");
     expect(fileTarget).toMatchObject({ read_only: true, source: "file", kind: "slack" });
     expect(JSON.stringify(fileTarget)).not.toContain("/alerts");
-    expect((await api("PATCH", "/api/v1/notifications/ops-alerts", { enabled: false })).status).toBe(409);
+    expect(
+      (await api("PATCH", "/api/v1/notifications/ops-alerts", { enabled: false })).status,
+    ).toBe(409);
     expect((await api("DELETE", "/api/v1/notifications/ops-alerts")).status).toBe(409);
     expect((await api("GET", "/api/v1/notifications/ntf_doesnotexist0000")).status).toBe(404);
   });
@@ -272,7 +295,12 @@ alerts: [ops-alerts]
     // A token of its own, so the limit is not shared with the other tests.
     const token = await api("POST", "/api/v1/tokens", { name: "tester", scope: "write" });
     const auth = { authorization: `Bearer ${(token.body as { token: string }).token}` };
-    const test = await api("POST", `/api/v1/notifications/${id}/test`, { event: "deploy.failed" }, auth);
+    const test = await api(
+      "POST",
+      `/api/v1/notifications/${id}/test`,
+      { event: "deploy.failed" },
+      auth,
+    );
     expect(test.status).toBe(200);
     const attempt = manualAttemptSchema.parse(test.body);
     expect(attempt).toMatchObject({ outcome: "succeeded", status: "succeeded", http_status: 200 });
@@ -319,14 +347,22 @@ alerts: [ops-alerts]
     });
     const id = (created.body as { id: string }).id;
     await postNetlify(
-      JSON.stringify({ ...JSON.parse(succeeded), id: "pause-check-1", updated_at: "2024-02-01T00:00:00Z" }),
+      JSON.stringify({
+        ...JSON.parse(succeeded),
+        id: "pause-check-1",
+        updated_at: "2024-02-01T00:00:00Z",
+      }),
     );
     const paused = await eventually(async () => {
-      const view = notificationViewSchema.parse((await api("GET", `/api/v1/notifications/${id}`)).body);
+      const view = notificationViewSchema.parse(
+        (await api("GET", `/api/v1/notifications/${id}`)).body,
+      );
       return view.state === "paused" ? view : undefined;
     });
     expect(paused.consecutive_failures).toBe(4);
-    expect(paused.disabled_reason).toMatch(/paused for 1 min after 4 consecutive failed deliveries/);
+    expect(paused.disabled_reason).toMatch(
+      /paused for 1 min after 4 consecutive failed deliveries/,
+    );
     expect(Date.parse(paused.disabled_until ?? "")).toBeGreaterThan(Date.now() + 50_000);
     expect(paused.state_changes?.[0]).toMatchObject({ state: "paused", actor: "deliveries" });
     // No fifth attempt while paused.
@@ -341,9 +377,9 @@ alerts: [ops-alerts]
     receiver.on("/fail", (_req, res) => res.end("ok now"));
     const enabled = await api("PATCH", `/api/v1/notifications/${id}`, { enabled: true });
     expect(enabled.body).toMatchObject({ state: "active", consecutive_failures: 0 });
-    expect((enabled.body as { state_changes: Array<{ actor: string }> }).state_changes[0]?.actor).toBe(
-      "api",
-    );
+    expect(
+      (enabled.body as { state_changes: Array<{ actor: string }> }).state_changes[0]?.actor,
+    ).toBe("api");
 
     // Replay: the paused delivery is still pending (deferred); resend it by hand instead.
     const list = listOf(deliverySummarySchema).parse(
@@ -353,7 +389,11 @@ alerts: [ops-alerts]
     expect(pending?.status).toBe("pending");
     const resent = await api("POST", `/api/v1/deliveries/${pending?.id}/redeliver`);
     expect(resent.status).toBe(200);
-    expect(resent.body).toMatchObject({ delivery_id: pending?.id, outcome: "succeeded", attempt: 5 });
+    expect(resent.body).toMatchObject({
+      delivery_id: pending?.id,
+      outcome: "succeeded",
+      attempt: 5,
+    });
     const last = receiver.to("/fail").at(-1);
     expect(last?.headers["x-shipcast-delivery"]).toBe(pending?.id);
     receiver.on("/fail", (_req, res) => res.writeHead(500).end("boom"));
@@ -368,23 +408,37 @@ alerts: [ops-alerts]
     const id = (created.body as { id: string }).id;
     const since = new Date(Date.now() - 1000).toISOString();
     await postNetlify(
-      JSON.stringify({ ...JSON.parse(succeeded), id: "gone-check-1", updated_at: "2024-03-01T00:00:00Z" }),
+      JSON.stringify({
+        ...JSON.parse(succeeded),
+        id: "gone-check-1",
+        updated_at: "2024-03-01T00:00:00Z",
+      }),
     );
     const disabled = await eventually(async () => {
-      const view = notificationViewSchema.parse((await api("GET", `/api/v1/notifications/${id}`)).body);
+      const view = notificationViewSchema.parse(
+        (await api("GET", `/api/v1/notifications/${id}`)).body,
+      );
       return view.state === "disabled" ? view : undefined;
     });
-    expect(disabled).toMatchObject({ enabled: false, disabled_reason: "disabled: the receiver answered 410 Gone" });
+    expect(disabled).toMatchObject({
+      enabled: false,
+      disabled_reason: "disabled: the receiver answered 410 Gone",
+    });
     expect(receiver.to("/gone")).toHaveLength(1);
     const alert = await eventually(() =>
       receiver.to("/alerts").find((r) => r.body.includes("Notification disabled")),
     );
     expect(alert.body).toContain("410");
     // Replay needs the notification enabled.
-    expect((await api("POST", `/api/v1/notifications/${id}/replay?since=${since}`)).status).toBe(409);
+    expect((await api("POST", `/api/v1/notifications/${id}/replay?since=${since}`)).status).toBe(
+      409,
+    );
     receiver.on("/gone", (_req, res) => res.end("back"));
     await api("PATCH", `/api/v1/notifications/${id}`, { enabled: true });
-    const replay = await api("POST", `/api/v1/notifications/${id}/replay?since=${encodeURIComponent(since)}`);
+    const replay = await api(
+      "POST",
+      `/api/v1/notifications/${id}/replay?since=${encodeURIComponent(since)}`,
+    );
     expect(replay.status).toBe(202);
     expect(replay.body).toMatchObject({ requeued: 1 });
     await eventually(() => (receiver.to("/gone").length === 2 ? true : undefined));

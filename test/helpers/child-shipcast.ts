@@ -20,7 +20,8 @@ export interface ChildShipcast {
 
 /**
  * Shipcast as a real child process, started the way `npm start` starts it (tsx src/main.ts), on
- * an ephemeral loopback port; resolves once it logs that it is listening.
+ * an ephemeral loopback port, with local networks allowed (test receivers are on loopback) unless
+ * `env` says otherwise; resolves once it logs that it is listening.
  */
 export async function spawnShipcast(
   env: Record<string, string>,
@@ -28,7 +29,15 @@ export async function spawnShipcast(
 ): Promise<ChildShipcast> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN], {
     cwd,
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      // Test receivers listen on 127.0.0.1, which the network guard blocks unless told otherwise.
+      ALLOW_LOCAL_NETWORK: "true",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

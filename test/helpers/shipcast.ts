@@ -23,7 +23,8 @@ export interface TestShipcast {
 
 /**
  * A real Shipcast in this process, on an ephemeral loopback port and a fresh database of the
- * engine, with every source and the API enabled unless `env` says otherwise.
+ * engine, with every source and the API enabled and local networks allowed (test receivers are
+ * on loopback) unless `env` says otherwise.
  */
 export async function startTestShipcast(
   engine: Engine,
@@ -42,6 +43,8 @@ export async function startTestShipcast(
     GITLAB_WEBHOOK_SECRET: SECRETS.gitlab,
     NETLIFY_JWS_SECRET: SECRETS.netlify,
     SHIPCAST_ADMIN_TOKEN: SECRETS.admin,
+    // Test receivers listen on 127.0.0.1, which the network guard blocks unless told otherwise.
+    ALLOW_LOCAL_NETWORK: "true",
     ...env,
   });
   const shipcast = await createShipcast(config, pino({ level: "silent" }), {

@@ -45,7 +45,8 @@ let server: Server;
 let baseUrl = "";
 let closedPortUrl = "";
 const received: Received[] = [];
-const http = createOutboundHttp();
+// The stand-in Slack listens on 127.0.0.1: the network guard has to let loopback through.
+const http = createOutboundHttp({ guard: { allowLocal: true } });
 const notifier = slackNotifier({ http });
 
 function webhookUrl(handler: string): string {
@@ -245,6 +246,30 @@ describe("slack notifier delivery against a local receiver", () => {
     controller.abort();
     const result = await deliver(webhookUrl("ok"), controller.signal);
     expect(result).toMatchObject({ outcome: "retry", error: expect.stringContaining("timed out") });
+  });
+});
+
+describe("slack notifier behind the network guard", () => {
+  it("fails for good with the guard's reason when the host is loopback and local networks are shut", async () => {
+    const guarded = slackNotifier({ http: createOutboundHttp() });
+    const result = await guarded.deliver({ url: webhookUrl("ok") }, context());
+    expect(result).toEqual({
+      outcome: "failed",
+      error:
+        "refused by the network guard: 127.0.0.1 (loopback); set ALLOW_LOCAL_NETWORK=true or ALLOWED_NETWORKS to allow it",
+    });
+    expectRedacted(result);
+    expect(received).toEqual([]);
+  });
+
+  it("refuses a cloud metadata address even with local networks allowed, before any connect", async () => {
+    const result = await deliver(`http://169.254.169.254/services/T0001/B0001/${TOKEN}/ok`);
+    expect(result).toEqual({
+      outcome: "failed",
+      error:
+        "refused by the network guard: 169.254.169.254 is a cloud metadata address, which is never allowed",
+    });
+    expectRedacted(result);
   });
 });
 
