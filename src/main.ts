@@ -44,6 +44,18 @@ async function main(): Promise<void> {
       ? "management API: on at /api/v1"
       : "management API: off (set SHIPCAST_ADMIN_TOKEN to enable /api/v1)",
   );
+  log.info(
+    config.encryptionKey
+      ? "secrets at rest: encrypted with SHIPCAST_ENCRYPTION_KEY"
+      : "secrets at rest: no key (the API refuses secrets until SHIPCAST_ENCRYPTION_KEY is set; openssl rand -base64 32)",
+  );
+  log.info(
+    config.network.allowLocal
+      ? "network guard: local networks allowed (ALLOW_LOCAL_NETWORK=true); metadata addresses blocked"
+      : config.network.allowedNetworks.length > 0
+        ? `network guard: public addresses and ${config.network.allowedNetworks.join(", ")} (ALLOWED_NETWORKS)`
+        : "network guard: public addresses only (set ALLOW_LOCAL_NETWORK=true for receivers on your own network)",
+  );
   if (!config.workers) log.info("workers: off in this process (SHIPCAST_WORKERS=false)");
   const proxy = config.webhookProxyUrl
     ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)

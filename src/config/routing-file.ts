@@ -120,9 +120,15 @@ function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
 const targetReferenceSchema = z.string().min(1);
 
 /** A target name, the key of `targets`. */
-export const targetNameSchema = z.string().regex(TARGET_NAME_PATTERN, {
-  error: 'invalid target name: use letters, digits, "-" and "_", starting with a letter or digit',
-});
+export const targetNameSchema = z
+  .string()
+  .regex(TARGET_NAME_PATTERN, {
+    error: 'invalid target name: use letters, digits, "-" and "_", starting with a letter or digit',
+  })
+  .refine((name) => !name.toLowerCase().startsWith("ntf_"), {
+    error:
+      'target names starting with "ntf_" are reserved for notifications created through the API',
+  });
 
 const eventKindSchema = z.enum(DEPLOY_EVENT_KINDS, {
   error: (issue) =>

@@ -22,7 +22,10 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export const MAX_CUSTOM_HEADERS = 20;
 
 const httpUrl = z
-  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .url({
+    protocol: /^https?$/,
+    error: (issue) => (issue.input === undefined ? "required" : "must be an http(s) URL"),
+  })
   .max(2048, { error: "must be at most 2048 characters" });
 
 const eventKind = z.enum(DEPLOY_EVENT_KINDS, {

@@ -477,3 +477,38 @@ describe.each(ENGINES)("secrets without an encryption key on %s", (engine) => {
     expect(plain.status).toBe(201);
   });
 });
+
+describe.each(ENGINES)("the network guard through the API on %s", (engine) => {
+  let app: TestShipcast;
+  let receiver: Receiver;
+  const admin = { authorization: `Bearer ${SECRETS.admin}`, "content-type": "application/json" };
+
+  beforeAll(async () => {
+    receiver = await startHttpReceiver();
+    app = await startTestShipcast(engine, { ALLOW_LOCAL_NETWORK: "false" });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver?.close();
+  });
+
+  it("refuses a test send to a loopback receiver with the reason, and never reaches it", async () => {
+    for (const url of [`${receiver.url}/hook`, "http://169.254.169.254/latest/meta-data/"]) {
+      const created = await fetch(`${app.url}/api/v1/notifications`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify({ kind: "webhook", url }),
+      });
+      const { id } = (await created.json()) as { id: string };
+      const test = await fetch(`${app.url}/api/v1/notifications/${id}/test`, {
+        method: "POST",
+        headers: admin,
+        body: "{}",
+      });
+      const attempt = manualAttemptSchema.parse(await test.json());
+      expect(attempt.outcome).toBe("failed");
+      expect(attempt.error).toContain("refused by the network guard");
+    }
+    expect(receiver.requests).toHaveLength(0);
+  });
+});
