@@ -53,7 +53,6 @@ export function buildOpenApiDocument(routes: ApiRoute[], version: string): JsonS
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
-      ...(route.scope === "public" ? { security: [] } : {}),
       "x-shipcast-scope": route.scope,
       parameters: parameters(route),
       responses: Object.fromEntries(

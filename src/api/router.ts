@@ -36,8 +36,8 @@ export interface ApiRoute {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   /** OpenAPI-style path: `/api/v1/notifications/{id}`. */
   path: string;
-  /** `public` routes need no token (the published documents). */
-  scope: Scope | "public";
+  /** The token scope the route needs. */
+  scope: Scope;
   operationId: string;
   summary: string;
   description?: string;
@@ -138,24 +138,21 @@ export function createApiRouter(options: RouterOptions) {
     }
     const { route, names, match } = found;
 
-    let principal: Principal = { type: "admin", key: "public" };
-    if (route.scope !== "public") {
-      const auth = await authenticate(req, options.adminToken, options.store);
-      if (!auth.ok) {
-        sendError(res, auth.status, auth.message, auth.headers);
-        return;
-      }
-      if (!allows(auth.principal, route.scope)) {
-        sendError(
-          res,
-          403,
-          route.scope === "admin"
-            ? "only SHIPCAST_ADMIN_TOKEN may manage API tokens"
-            : `this token's scope is "read"; ${req.method} ${path} needs "write"`,
-        );
-        return;
-      }
-      principal = auth.principal;
+    const auth = await authenticate(req, options.adminToken, options.store);
+    if (!auth.ok) {
+      sendError(res, auth.status, auth.message, auth.headers);
+      return;
+    }
+    const { principal } = auth;
+    if (!allows(principal, route.scope)) {
+      sendError(
+        res,
+        403,
+        route.scope === "admin"
+          ? "only SHIPCAST_ADMIN_TOKEN may manage API tokens"
+          : `this token's scope is "read"; ${req.method} ${path} needs "write"`,
+      );
+      return;
     }
 
     const params: Record<string, string> = {};

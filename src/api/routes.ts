@@ -461,11 +461,11 @@ export function apiRoutes(deps: ApiDependencies): ApiRoute[] {
     {
       method: "GET",
       path: "/api/v1/schema/event.json",
-      scope: "public",
+      scope: "read",
       operationId: "getEventSchema",
       tag: "documents",
       summary: "JSON Schema of the outgoing webhook body (the DeployEvent)",
-      responses: { 200: { description: "JSON Schema, draft 2020-12" } },
+      responses: { 200: { description: "JSON Schema, draft 2020-12" }, 401: E401 },
       async handler({ res }) {
         sendJson(res, 200, deployEventJsonSchema(), { "content-type": "application/schema+json" });
       },
@@ -473,11 +473,11 @@ export function apiRoutes(deps: ApiDependencies): ApiRoute[] {
     {
       method: "GET",
       path: "/api/v1/openapi.json",
-      scope: "public",
+      scope: "read",
       operationId: "getOpenApi",
       tag: "documents",
       summary: "This API as an OpenAPI 3.1 document",
-      responses: { 200: { description: "OpenAPI 3.1" } },
+      responses: { 200: { description: "OpenAPI 3.1" }, 401: E401 },
       async handler({ res }) {
         sendJson(res, 200, openapi());
       },

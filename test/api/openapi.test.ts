@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOY_EVENT_JSON_SCHEMA_ID } from "../../src/events/deploy-event-schema.js";
-import { startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 
 interface Operation {
   operationId: string;
@@ -18,8 +18,11 @@ describe("published documents", () => {
     await app?.close();
   });
 
-  it("publishes an OpenAPI 3.1 document of every route, without a token", async () => {
-    const res = await fetch(`${app.url}/api/v1/openapi.json`);
+  const auth = { headers: { authorization: `Bearer ${SECRETS.admin}` } };
+
+  it("publishes an OpenAPI 3.1 document of every route, behind a token like every route", async () => {
+    expect((await fetch(`${app.url}/api/v1/openapi.json`)).status).toBe(401);
+    const res = await fetch(`${app.url}/api/v1/openapi.json`, auth);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
@@ -83,7 +86,7 @@ describe("published documents", () => {
   });
 
   it("publishes the JSON Schema of the webhook body", async () => {
-    const res = await fetch(`${app.url}/api/v1/schema/event.json`);
+    const res = await fetch(`${app.url}/api/v1/schema/event.json`, auth);
     expect(res.status).toBe(200);
     const schema = (await res.json()) as { $id: string; properties: Record<string, unknown> };
     expect(schema.$id).toBe(DEPLOY_EVENT_JSON_SCHEMA_ID);
