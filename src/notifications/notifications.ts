@@ -341,6 +341,16 @@ export class Notifications {
         disabled_reason: health.disabledReason,
         updated_at: now,
       });
+      if (change?.state === "active") {
+        // Deliveries waiting for the pause to end are due now.
+        await trx
+          .updateTable("deliveries")
+          .set({ next_attempt_at: now, updated_at: now })
+          .where("target", "=", id)
+          .where("status", "=", "pending")
+          .where("next_attempt_at", ">", now)
+          .execute();
+      }
       if (change) {
         await insertStateChange(trx, {
           notificationId: id,

@@ -381,21 +381,36 @@ alerts: [ops-alerts]
       (enabled.body as { state_changes: Array<{ actor: string }> }).state_changes[0]?.actor,
     ).toBe("api");
 
-    // Replay: the paused delivery is still pending (deferred); resend it by hand instead.
-    const list = listOf(deliverySummarySchema).parse(
-      (await api("GET", `/api/v1/notifications/${id}/deliveries`)).body,
-    );
-    const pending = list.items[0];
-    expect(pending?.status).toBe("pending");
-    const resent = await api("POST", `/api/v1/deliveries/${pending?.id}/redeliver`);
+    // The delivery that waited for the pause goes out at once, with the same delivery id.
+    const delivered = await eventually(async () => {
+      const list = listOf(deliverySummarySchema).parse(
+        (await api("GET", `/api/v1/notifications/${id}/deliveries`)).body,
+      );
+      return list.items[0]?.status === "succeeded" ? list.items[0] : undefined;
+    });
+    expect(delivered.attempts).toBe(5);
+    expect(receiver.to("/fail")).toHaveLength(5);
+    expect(receiver.to("/fail").at(-1)?.headers["x-shipcast-delivery"]).toBe(delivered.id);
+    // A resend: the same delivery id again, a new attempt.
+    const resent = await api("POST", `/api/v1/deliveries/${delivered.id}/redeliver`);
     expect(resent.status).toBe(200);
     expect(resent.body).toMatchObject({
-      delivery_id: pending?.id,
+      delivery_id: delivered.id,
       outcome: "succeeded",
-      attempt: 5,
+      attempt: 6,
     });
-    const last = receiver.to("/fail").at(-1);
-    expect(last?.headers["x-shipcast-delivery"]).toBe(pending?.id);
+    expect(receiver.to("/fail").at(-1)?.headers["x-shipcast-delivery"]).toBe(delivered.id);
+    const detail = deliveryDetailSchema.parse(
+      (await api("GET", `/api/v1/deliveries/${delivered.id}`)).body,
+    );
+    expect(detail.attempts.map((a) => a.outcome)).toEqual([
+      "retry",
+      "retry",
+      "retry",
+      "retry",
+      "succeeded",
+      "succeeded",
+    ]);
     receiver.on("/fail", (_req, res) => res.writeHead(500).end("boom"));
     await api("DELETE", `/api/v1/notifications/${id}`);
   });
