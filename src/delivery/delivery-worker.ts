@@ -325,33 +325,21 @@ export class DeliveryWorker {
         result = { outcome: "retry", error: `notifier error: ${(error as Error).message}` };
       }
     }
-    const durationMs = Math.round(performance.now() - started);
-    let nextAttemptAt: string | undefined;
-    let error =
-      result.outcome === "succeeded"
-        ? undefined
-        : result.outcome === "skipped"
-          ? `skipped: ${result.reason}`
-          : result.error;
+    const record = attemptRecordOf(result, {
+      deliveryId: delivery.id,
+      attempt: delivery.attempts,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - started),
+    });
     if (result.outcome === "retry") {
       const delay = nextRetryDelay(retry, delivery.attempts, result.retryAfterMs);
-      if (delay === undefined) error = `${result.error} (retries exhausted)`;
-      else nextAttemptAt = new Date(Date.now() + delay).toISOString();
+      if (delay === undefined) record.error = `${result.error} (retries exhausted)`;
+      else record.nextAttemptAt = new Date(Date.now() + delay).toISOString();
     }
     const outcome = state && state.state !== "disabled" ? targetOutcomeOf(result) : undefined;
     await this.record(
       {
-        deliveryId: delivery.id,
-        attempt: delivery.attempts,
-        startedAt: startedAt.toISOString(),
-        durationMs,
-        outcome: result.outcome,
-        httpStatus: result.httpStatus,
-        error,
-        response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
-        responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
-        request: result.request && JSON.stringify(truncateRequest(result.request)),
-        nextAttemptAt,
+        ...record,
         followUps:
           (result.outcome === "succeeded" || result.outcome === "skipped") &&
           result.followUps?.length &&
@@ -372,4 +360,28 @@ export class DeliveryWorker {
 function truncateRequest(request: NonNullable<AttemptResult["request"]>) {
   if (request.body === undefined || request.body.length <= RESPONSE_EXCERPT_LIMIT) return request;
   return { ...request, body: request.body.slice(0, RESPONSE_EXCERPT_LIMIT) };
+}
+
+/**
+ * The delivery-log record of one attempt's result (without a retry time: the caller decides
+ * that). Answers and request bodies are cut at `RESPONSE_EXCERPT_LIMIT`.
+ */
+export function attemptRecordOf(
+  result: AttemptResult,
+  attempt: { deliveryId: string; attempt: number; startedAt: string; durationMs: number },
+): AttemptRecord {
+  return {
+    ...attempt,
+    outcome: result.outcome,
+    httpStatus: result.httpStatus,
+    error:
+      result.outcome === "succeeded"
+        ? undefined
+        : result.outcome === "skipped"
+          ? `skipped: ${result.reason}`
+          : result.error,
+    response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
+    responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
+    request: result.request && JSON.stringify(truncateRequest(result.request)),
+  };
 }

@@ -21,7 +21,7 @@ import {
 } from "../store/deliveries-repository.js";
 import { insertSystemEvent } from "../store/events-repository.js";
 import { newId } from "../store/ids.js";
-import { RESPONSE_EXCERPT_LIMIT, type TargetHealth, targetOutcomeOf } from "./delivery-worker.js";
+import { attemptRecordOf, type TargetHealth, targetOutcomeOf } from "./delivery-worker.js";
 
 /** What the API answers for a test send or a resend: the attempt. */
 export interface ManualAttempt {
@@ -202,24 +202,7 @@ function toRecord(
   durationMs: number,
   result: AttemptResult,
 ): AttemptRecord {
-  const error =
-    result.outcome === "succeeded"
-      ? undefined
-      : result.outcome === "skipped"
-        ? `skipped: ${result.reason}`
-        : result.error;
-  return {
-    deliveryId,
-    attempt,
-    startedAt,
-    durationMs,
-    outcome: result.outcome,
-    httpStatus: result.httpStatus,
-    error,
-    response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
-    responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
-    request: result.request && JSON.stringify(result.request),
-  };
+  return attemptRecordOf(result, { deliveryId, attempt, startedAt, durationMs });
 }
 
 function view(

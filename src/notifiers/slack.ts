@@ -13,7 +13,13 @@
 import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../outbound/http-client.js";
-import { errorCode, innermostMessage, isHttpUrl, parseRetryAfter } from "../outbound/http-facts.js";
+import {
+  CONNECTION_ERRORS,
+  errorCode,
+  innermostMessage,
+  isHttpUrl,
+  parseRetryAfter,
+} from "../outbound/http-facts.js";
 import { networkGuardRefusal } from "../outbound/network-guard.js";
 import {
   type AttemptResult,
@@ -46,23 +52,6 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
   channel_not_found: "the channel was deleted or the app lost access to it",
   no_service: "the webhook was disabled or removed",
   channel_is_archived: "the channel is archived",
-};
-
-/** Connection-level error codes (Node and undici) and how to say them. */
-const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection closed while sending",
-  UND_ERR_SOCKET: "connection closed by the server",
-  UND_ERR_CLOSED: "connection closed",
-  ENOTFOUND: "DNS lookup failed (host not found)",
-  EAI_AGAIN: "DNS lookup failed (temporary failure)",
-  ETIMEDOUT: "connection timed out",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for the answer",
-  UND_ERR_BODY_TIMEOUT: "timed out reading the answer",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
 };
 
 /** The response shape `IncomingWebhook` reads (the package does not export its name). */

@@ -27,7 +27,13 @@
 import { z } from "zod";
 import { webhookBody } from "../events/deploy-event-schema.js";
 import type { OutboundHttp } from "../outbound/http-client.js";
-import { errorCode, innermostMessage, isHttpUrl, parseRetryAfter } from "../outbound/http-facts.js";
+import {
+  CONNECTION_ERRORS,
+  errorCode,
+  innermostMessage,
+  isHttpUrl,
+  parseRetryAfter,
+} from "../outbound/http-facts.js";
 import { networkGuardRefusal, splitCredentials } from "../outbound/network-guard.js";
 import {
   hubSignature256,
@@ -131,23 +137,6 @@ const SECRET_HEADER_NAME = /auth|cookie|token|secret|key|sign|pass|credential|se
 const SECRET_PARAM_NAME = SECRET_HEADER_NAME;
 /** Headers Shipcast sends whose values are always redacted in the log. */
 const SIGNATURE_HEADERS = new Set(["x-hub-signature-256", "x-nf-sign", "webhook-signature"]);
-
-/** Connection-level error codes (Node and undici) and how to say them (as slack.ts). */
-const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection closed while sending",
-  UND_ERR_SOCKET: "connection closed by the server",
-  UND_ERR_CLOSED: "connection closed",
-  ENOTFOUND: "DNS lookup failed (host not found)",
-  EAI_AGAIN: "DNS lookup failed (temporary failure)",
-  ETIMEDOUT: "connection timed out",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for the answer",
-  UND_ERR_BODY_TIMEOUT: "timed out reading the answer",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-};
 
 const standardWebhooksSecretSchema = z.string().refine(isStandardWebhooksSecret, {
   error: "must be whsec_ followed by the base64 of a 24 to 64 byte key",

@@ -50,3 +50,20 @@ export function innermostMessage(error: unknown): string {
   }
   return message;
 }
+
+/** Connection-level error codes (Node and undici) and how every output says them. */
+export const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EPIPE: "connection closed while sending",
+  UND_ERR_SOCKET: "connection closed by the server",
+  UND_ERR_CLOSED: "connection closed",
+  ENOTFOUND: "DNS lookup failed (host not found)",
+  EAI_AGAIN: "DNS lookup failed (temporary failure)",
+  ETIMEDOUT: "connection timed out",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for the answer",
+  UND_ERR_BODY_TIMEOUT: "timed out reading the answer",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+};
