@@ -203,6 +203,7 @@ export async function createShipcast(
           registry,
         }),
         onDeliveries: () => deliveryWorker?.wake(),
+        beforeBatch: () => notifications.refreshIfChanged(),
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());

@@ -36,6 +36,11 @@ export interface EventWorkerOptions {
   planner?: DeliveryPlanner;
   /** Called after a batch that wrote deliveries is committed (wakes the delivery workers). */
   onDeliveries?: () => void;
+  /**
+   * Called before each batch, so the planner routes with current targets (notifications
+   * another process created). Errors are logged; the batch proceeds with what is known.
+   */
+  beforeBatch?: () => Promise<void>;
 }
 
 /**
@@ -87,6 +92,13 @@ export class EventWorker {
   /** Claims and processes one batch in one transaction; returns its size. */
   async processBatch(): Promise<number> {
     const { store, normalizeOptions } = this.options;
+    if (this.options.beforeBatch) {
+      await this.options
+        .beforeBatch()
+        .catch((error: unknown) =>
+          this.options.log.warn({ err: error }, "event worker: could not refresh the targets"),
+        );
+    }
     let deliveries = 0;
     const processed = await store.db.transaction().execute(async (trx) => {
       let query = trx

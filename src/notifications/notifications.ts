@@ -105,6 +105,8 @@ export interface NotificationsOptions {
 
 export class Notifications {
   private loaded = new Map<string, Loaded>();
+  /** What the table looked like at the last load (count, last change, enabled ones). */
+  private stamp = "";
   private notificationRoutes: Route[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -134,8 +136,30 @@ export class Notifications {
     await this.reload();
   }
 
+  /**
+   * Reloads when the table changed since the last load (another process created, changed or
+   * disabled a notification). One small query: the event worker calls it before each batch, so
+   * an event is routed with the notifications that exist when it is processed.
+   */
+  async refreshIfChanged(): Promise<void> {
+    if ((await this.currentStamp()) !== this.stamp) await this.reload();
+  }
+
+  private async currentStamp(): Promise<string> {
+    const row = await this.options.db
+      .selectFrom("notifications")
+      .select((eb) => [
+        eb.fn.countAll<number | string>().as("n"),
+        eb.fn.max("updated_at").as("updated"),
+        eb.fn.sum<number | string | null>("enabled").as("enabled"),
+      ])
+      .executeTakeFirst();
+    return `${Number(row?.n ?? 0)}|${row?.updated ?? ""}|${Number(row?.enabled ?? 0)}`;
+  }
+
   /** Reads every notification again (after a write, and on the poll). */
   async reload(): Promise<void> {
+    const stamp = await this.currentStamp();
     const rows = await listNotificationRows(this.options.db);
     const loaded = new Map<string, Loaded>();
     for (const row of rows) {
@@ -150,6 +174,7 @@ export class Notifications {
       }
     }
     this.loaded = loaded;
+    this.stamp = stamp;
     this.notificationRoutes = [...loaded.values()].flatMap((l) => (l.route ? [l.route] : []));
   }
 
