@@ -122,7 +122,7 @@ export class Notifications {
     const sealed = rows.filter((row) => row.secrets !== null);
     if (sealed.length > 0 && box === undefined) {
       throw new SecretBoxError(
-        `${sealed.length} stored notification(s) have encrypted secrets: ${KEY_HINT.replace("set", "set the same")} they were stored with`,
+        `${sealed.length} stored notification(s) have encrypted secrets: set SHIPCAST_ENCRYPTION_KEY to the key they were stored with (a new key, from openssl rand -base64 32, cannot open them; delete those notifications to start over)`,
       );
     }
     for (const row of sealed) {
