@@ -72,7 +72,6 @@ const E429 = {
   schema: errorSchema,
 };
 
-const notificationsListQuery = z.object({ ...pageQuery });
 const notificationDeliveriesQuery = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
   ...pageQuery,
@@ -116,7 +115,6 @@ export function apiRoutes(deps: ApiDependencies): ApiRoute[] {
       summary: "List notifications",
       description:
         "Notifications created through the API, then the routing file's targets and default outputs (read-only).",
-      query: notificationsListQuery,
       responses: {
         200: { description: "All notifications", schema: listOf(notificationViewSchema) },
         401: E401,
