@@ -16,6 +16,7 @@ import {
   NotificationInputError,
   type Notifications,
   ReadOnlyTargetError,
+  readOnlyMessage,
 } from "../notifications/notifications.js";
 import { sendError, sendJson } from "../server/respond.js";
 import {
@@ -190,10 +191,7 @@ export function apiRoutes(deps: ApiDependencies): ApiRoute[] {
           const id = params.id as string;
           const current = await notifications.view(id);
           if (!current) return sendError(res, 404, `no notification ${id}`);
-          if (current.read_only)
-            throw new ReadOnlyTargetError(
-              `"${id}" is defined in the routing file (or is a default output) and is read-only here: change it in shipcast.yml`,
-            );
+          if (current.read_only) throw new ReadOnlyTargetError(readOnlyMessage(id));
           const schema =
             notificationPatchSchemas[current.kind as keyof typeof notificationPatchSchemas];
           const parsed = schema.safeParse(body);

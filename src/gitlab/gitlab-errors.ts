@@ -9,7 +9,12 @@
  */
 import { GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from "@gitbeaker/rest";
 import type { AttemptResult } from "../notifiers/notifier.js";
-import { errorCode, innermostMessage, parseRetryAfter } from "../outbound/http-facts.js";
+import {
+  CONNECTION_ERRORS,
+  errorCode,
+  innermostMessage,
+  parseRetryAfter,
+} from "../outbound/http-facts.js";
 
 /** Characters of GitLab's message quoted in an error. */
 const MAX_MESSAGE = 300;
@@ -20,23 +25,6 @@ const HINTS: Readonly<Record<number, string>> = {
   403: "the token's user may not do this (it needs the api scope and the Developer role)",
   404: "not found, or not visible to the token's user",
   422: "GitLab refused the request as invalid",
-};
-
-/** Connection-level error codes (Node and undici) and how to say them. */
-const CONNECTION_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection closed while sending",
-  UND_ERR_SOCKET: "connection closed by the server",
-  UND_ERR_CLOSED: "connection closed",
-  ENOTFOUND: "DNS lookup failed (host not found)",
-  EAI_AGAIN: "DNS lookup failed (temporary failure)",
-  ETIMEDOUT: "connection timed out",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-  UND_ERR_HEADERS_TIMEOUT: "timed out waiting for the answer",
-  UND_ERR_BODY_TIMEOUT: "timed out reading the answer",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
 };
 
 /**

@@ -31,6 +31,7 @@ import type { Database } from "../store/schema.js";
 import { envelopeKeyId, KEY_HINT, type SecretBox, SecretBoxError } from "../store/secret-box.js";
 import {
   decodeRow,
+  EncryptionKeyMissingError,
   encodeSettings,
   type StoredNotification,
   settingsView,
@@ -273,10 +274,9 @@ export class Notifications {
     try {
       return encodeSettings(kind, settings, this.options.box);
     } catch (error) {
-      if (error instanceof Error && error.name === "EncryptionKeyMissingError") {
-        const fields = (error as Error & { fields: string[] }).fields;
+      if (error instanceof EncryptionKeyMissingError) {
         throw new NotificationInputError(
-          fields.map((field) => ({
+          error.fields.map((field) => ({
             field,
             message: `is a secret, and SHIPCAST_ENCRYPTION_KEY is not set: ${KEY_HINT}`,
           })),
@@ -549,7 +549,8 @@ export class Notifications {
   }
 }
 
-function readOnlyMessage(name: string): string {
+/** Why a routing-file target or default output cannot be changed through the API. */
+export function readOnlyMessage(name: string): string {
   return `"${name}" is defined in the routing file (or is a default output) and is read-only here: change it in shipcast.yml`;
 }
 
