@@ -327,6 +327,23 @@ alerts: [ops-alerts]
     await api("DELETE", `/api/v1/notifications/${id}`);
   });
 
+  it("sends a Slack notification's test message to its incoming webhook", async () => {
+    const created = await api("POST", "/api/v1/notifications", {
+      kind: "slack",
+      description: "#deploys",
+      url: `${receiver.url}/slack/${SLACK_TOKEN_PATH}`,
+    });
+    const id = (created.body as { id: string }).id;
+    const test = await api("POST", `/api/v1/notifications/${id}/test`, { event: "deploy.failed" });
+    expect(test.body).toMatchObject({ outcome: "succeeded", http_status: 200 });
+    const [message] = receiver.to(`/slack/${SLACK_TOKEN_PATH}`);
+    const slack = JSON.parse(message?.body ?? "{}") as { text: string; blocks: unknown[] };
+    expect(slack.text).toContain("Deploy failed: shipcast-sample (production)");
+    expect(slack.blocks.length).toBeGreaterThan(1);
+    expect(JSON.stringify(test.body)).not.toContain(SLACK_TOKEN_PATH);
+    await api("DELETE", `/api/v1/notifications/${id}`);
+  });
+
   it("reports a redirect as a failed test attempt without following it", async () => {
     const created = await api("POST", "/api/v1/notifications", {
       kind: "webhook",
