@@ -255,7 +255,7 @@ export async function createShipcast(
         server.closeIdleConnections();
       });
       notifications.stop();
-      retention?.stop();
+      await retention?.stop();
       await worker?.stop();
       await deliveryWorker?.stop();
       await store.close();

@@ -54,7 +54,7 @@ import {
 import { eventsListQuery, handleGetEvent, handleListEvents } from "./events-api.js";
 import { buildOpenApiDocument } from "./openapi.js";
 import { parseListQuery } from "./query.js";
-import { type ApiRoute, sendProblems } from "./router.js";
+import { type ApiRoute, problemsOf, sendProblems } from "./router.js";
 
 export interface ApiDependencies {
   store: Store;
@@ -196,13 +196,7 @@ export function apiRoutes(deps: ApiDependencies): ApiRoute[] {
             notificationPatchSchemas[current.kind as keyof typeof notificationPatchSchemas];
           const parsed = schema.safeParse(body);
           if (!parsed.success) {
-            return sendProblems(
-              res,
-              parsed.error.issues.map((i) => ({
-                field: i.path.map(String).join(".") || "(body)",
-                message: i.message,
-              })),
-            );
+            return sendProblems(res, problemsOf(parsed.error));
           }
           const view = await notifications.update(id, parsed.data);
           if (!view) return sendError(res, 404, `no notification ${id}`);

@@ -116,7 +116,12 @@ export class ManualDelivery {
       ids,
       1,
     );
-    const record = toRecord(ids.deliveryId, 1, startedAt, durationMs, result);
+    const record = attemptRecordOf(result, {
+      deliveryId: ids.deliveryId,
+      attempt: 1,
+      startedAt,
+      durationMs,
+    });
     const now = new Date().toISOString();
     await this.options.store.db.transaction().execute(async (trx) => {
       const normalized = JSON.stringify(event);
@@ -164,7 +169,12 @@ export class ManualDelivery {
       ids,
       claimed.attempts,
     );
-    const record = toRecord(claimed.id, claimed.attempts, startedAt, durationMs, result);
+    const record = attemptRecordOf(result, {
+      deliveryId: claimed.id,
+      attempt: claimed.attempts,
+      startedAt,
+      durationMs,
+    });
     if (result.outcome === "retry" && was.status === "pending") {
       // It was waiting for a retry: this manual attempt does not use up its schedule.
       record.nextAttemptAt = was.next_attempt_at;
@@ -193,16 +203,6 @@ export class ManualDelivery {
     if (count > 0) this.options.wake();
     return count;
   }
-}
-
-function toRecord(
-  deliveryId: string,
-  attempt: number,
-  startedAt: string,
-  durationMs: number,
-  result: AttemptResult,
-): AttemptRecord {
-  return attemptRecordOf(result, { deliveryId, attempt, startedAt, durationMs });
 }
 
 function view(

@@ -120,18 +120,19 @@ export function decodeRow(
 /** What the API shows of a notification: no secret value, ever. */
 export function viewOf(notification: StoredNotification, now = Date.now()): NotificationView {
   const { kind, settings, health } = notification;
+  const state = stateOf(health, now);
   const view: NotificationView = {
     id: notification.id,
     kind,
     description: notification.description,
     enabled: health.enabled,
-    state: stateOf(health, now),
+    state,
     read_only: false,
     source: "api",
     ...notification.filters,
     consecutive_failures: health.consecutiveFailures,
-    disabled_until: stateOf(health, now) === "paused" ? health.disabledUntil : null,
-    disabled_reason: stateOf(health, now) === "active" ? null : health.disabledReason,
+    disabled_until: state === "paused" ? health.disabledUntil : null,
+    disabled_reason: state === "active" ? null : health.disabledReason,
     created_at: notification.created_at,
     updated_at: notification.updated_at,
   };
