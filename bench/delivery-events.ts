@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { SignJWT } from "jose";
 import type { DeployEvent } from "../src/events/deploy-event.js";
 import { isIgnored } from "../src/events/deploy-event.js";
-import { defaultSubject } from "../src/notifiers/notifier.js";
-import { buildSlackMessage } from "../src/notifiers/slack-message.js";
+import { defaultSubject } from "../src/notifiers/kit/notifier.js";
+import { buildSlackMessage } from "../src/notifiers/slack/slack-message.js";
 import { normalizeNetlify } from "../src/sources/netlify-normalize.js";
 
 export const NETLIFY_PATH = "/api/netlify/webhooks";

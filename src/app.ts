@@ -1,5 +1,5 @@
 import type { ApplicationFunction } from "probot";
-import { type DeployRow, renderDeployTable } from "./notifiers/deploy-table.js";
+import { type DeployRow, renderDeployTable } from "./notifiers/kit/deploy-table.js";
 import type { StickyComments } from "./store/sticky-comments-repository.js";
 
 export interface AppDependencies {

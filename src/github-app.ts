@@ -2,7 +2,7 @@ import { Probot, ProbotOctokit } from "probot";
 import { type AppDependencies, createShipcastApp } from "./app.js";
 import type { Config } from "./config/env.js";
 import type { ProcessedEvent } from "./ingest/event-worker.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "./logging/logger.js";
 
 /**
  * Creates the Probot instance when the GitHub App is configured (APP_ID and a private key),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./config/env.js";
-import { createLogger } from "./logger.js";
+import { createLogger } from "./logging/logger.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
 import { createShipcast, describeRouting, describeSources, VERSION } from "./shipcast.js";
 

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
-import type { RequestFacts } from "../notifiers/notifier.js";
+import type { RequestFacts } from "../notifiers/kit/notifier.js";
 import { sendError, sendJson } from "../server/respond.js";
 import type { Store } from "../store/database.js";
 import {

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import { PayloadTooLargeError, RequestAbortedError, readBody } from "../server/read-body.js";
 import { sendError, sendJson } from "../server/respond.js";
 import type { Store } from "../store/database.js";

@@ -6,19 +6,19 @@ import { z } from "zod";
 import { type ManualDelivery, ManualDeliveryError } from "../delivery/manual-delivery.js";
 import type { DeployEventKind } from "../events/deploy-event.js";
 import { deployEventJsonSchema } from "../events/deploy-event-schema.js";
+import { sendError, sendJson } from "../server/respond.js";
 import {
   notificationCreateSchema,
   notificationPatchSchema,
   notificationPatchSchemas,
   notificationViewSchema,
-} from "../notifications/notification-schemas.js";
+} from "../services/notifications/notification-schemas.js";
 import {
   NotificationInputError,
   type Notifications,
   ReadOnlyTargetError,
   readOnlyMessage,
-} from "../notifications/notifications.js";
-import { sendError, sendJson } from "../server/respond.js";
+} from "../services/notifications/notifications.js";
 import {
   type ApiTokenRow,
   createApiToken,

@@ -25,7 +25,7 @@ import {
   ENVIRONMENT_TYPES,
   type EnvironmentType,
 } from "../events/deploy-event.js";
-import type { NotifierRegistry } from "../notifiers/registry.js";
+import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { Route } from "../routing/route.js";
 
 export type { Route } from "../routing/route.js";
@@ -181,9 +181,9 @@ export const routeSchema = strictObject({
   notify: z.array(targetReferenceSchema).min(1),
 });
 
-export { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/default-outputs.js";
+export { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/kit/default-outputs.js";
 
-import { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/default-outputs.js";
+import { DEFAULT_OUTPUT_KINDS, type DefaultOutputKind } from "../notifiers/kit/default-outputs.js";
 
 /** A default output: `true` (on, the default), `false` (off), or route filters narrowing it. */
 const defaultOutputSchema = z

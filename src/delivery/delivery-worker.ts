@@ -1,8 +1,8 @@
 import type { Transaction } from "kysely";
 import type { DeployEvent } from "../events/deploy-event.js";
-import type { Logger } from "../logger.js";
-import type { AttemptResult } from "../notifiers/notifier.js";
-import type { NotifierRegistry } from "../notifiers/registry.js";
+import type { Logger } from "../logging/logger.js";
+import type { AttemptResult } from "../notifiers/kit/notifier.js";
+import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import { planTargets, type TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {

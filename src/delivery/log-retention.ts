@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { Store } from "../store/database.js";
 import { pruneDeliveryLog } from "../store/deliveries-repository.js";
 

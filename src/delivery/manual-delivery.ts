@@ -6,8 +6,8 @@
  */
 import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
 import { sampleEvent } from "../events/sample-event.js";
-import { type AttemptResult, defaultSubject } from "../notifiers/notifier.js";
-import type { NotifierRegistry } from "../notifiers/registry.js";
+import { type AttemptResult, defaultSubject } from "../notifiers/kit/notifier.js";
+import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {

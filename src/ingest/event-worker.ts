@@ -1,6 +1,6 @@
 import type { DeployEvent, NormalizeOptions } from "../events/deploy-event.js";
 import { isIgnored } from "../events/deploy-event.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import type { DeliveryPlanner } from "../routing/delivery-planner.js";
 import { sourceByName } from "../sources/index.js";
 import type { Store } from "../store/database.js";

@@ -1,7 +1,7 @@
 import type { Route } from "../config/routing-file.js";
 import type { DeployEvent } from "../events/deploy-event.js";
-import { defaultSubject } from "../notifiers/notifier.js";
-import type { NotifierRegistry } from "../notifiers/registry.js";
+import { defaultSubject } from "../notifiers/kit/notifier.js";
+import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import { routeEvent } from "./route.js";
 
 /** A named target as the delivery engine needs it: which notifier, with which settings. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
 import { sendError, sendJson } from "./respond.js";

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 import { redactHeaders } from "../sources/redact-headers.js";
 import { MalformedBodyError, type SourceDefinition } from "../sources/source.js";
 import { newId } from "../store/ids.js";

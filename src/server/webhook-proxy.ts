@@ -1,5 +1,5 @@
 import { SmeeClient } from "smee-client";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../logging/logger.js";
 
 /**
  * Local development: forwards a smee.io channel (WEBHOOK_PROXY_URL) to this server's GitHub

@@ -9,7 +9,7 @@ import {
   listOf,
   manualAttemptSchema,
 } from "../../src/api/api-schemas.js";
-import { notificationViewSchema } from "../../src/notifications/notification-schemas.js";
+import { notificationViewSchema } from "../../src/services/notifications/notification-schemas.js";
 import { ENGINES } from "../helpers/databases.js";
 import { fixtureText } from "../helpers/payloads.js";
 import { startHttpReceiver } from "../helpers/receivers.js";

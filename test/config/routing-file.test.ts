@@ -10,8 +10,8 @@ import {
   type RoutingConfig,
   RoutingFileError,
 } from "../../src/config/routing-file.js";
-import { defineNotifier } from "../../src/notifiers/notifier.js";
-import { NotifierRegistry } from "../../src/notifiers/registry.js";
+import { defineNotifier } from "../../src/notifiers/kit/notifier.js";
+import { NotifierRegistry } from "../../src/notifiers/kit/registry.js";
 
 /** Stand-ins for the real notifiers (written elsewhere): only their settings schemas matter. */
 function testRegistry(): NotifierRegistry {

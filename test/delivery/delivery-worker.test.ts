@@ -8,8 +8,8 @@ import {
   type AttemptResult,
   type DeliveryContext,
   defineNotifier,
-} from "../../src/notifiers/notifier.js";
-import { NotifierRegistry } from "../../src/notifiers/registry.js";
+} from "../../src/notifiers/kit/notifier.js";
+import { NotifierRegistry } from "../../src/notifiers/kit/registry.js";
 import { openStore, type Store } from "../../src/store/database.js";
 import {
   countDeliveriesByStatus,

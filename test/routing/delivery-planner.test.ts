@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { DeployEvent } from "../../src/events/deploy-event.js";
-import { defaultSubject, defineNotifier } from "../../src/notifiers/notifier.js";
-import { NotifierRegistry } from "../../src/notifiers/registry.js";
+import { defaultSubject, defineNotifier } from "../../src/notifiers/kit/notifier.js";
+import { NotifierRegistry } from "../../src/notifiers/kit/registry.js";
 import { createDeliveryPlanner } from "../../src/routing/delivery-planner.js";
 
 const event: DeployEvent = {

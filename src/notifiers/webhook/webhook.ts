@@ -1,0 +1,519 @@
+/**
+ * The `webhook` notifier: POSTs the normalized event as JSON to a user's URL, signed with every
+ * scheme the target has a secret for (REFERENCE.md, "Outgoing webhooks").
+ *
+ * The body is `{ "id": <event id>, ...event }`, described by the JSON Schema published at
+ * `/api/v1/schema/event.json` (`events/deploy-event-schema.ts`). It is serialized once, and the
+ * signatures are computed over exactly the bytes sent.
+ *
+ * Every request goes through `deps.http`, the one client for user-supplied URLs: it refuses
+ * redirects and applies the network guard. Timeouts and retries belong to the delivery engine
+ * (`context.signal`, `retry` results); this module only classifies each answer:
+ *
+ * | answer                                  | result                                   |
+ * | --------------------------------------- | ---------------------------------------- |
+ * | 2xx                                     | succeeded                                |
+ * | 3xx                                     | failed: redirects are not followed       |
+ * | 410 Gone                                | failed, and the target is disabled       |
+ * | 408, 429, 5xx                           | retry (`Retry-After` passed on)          |
+ * | other 4xx                               | failed                                   |
+ * | timeout, connection or TLS error        | retry                                    |
+ * | refused by the network guard            | failed                                   |
+ *
+ * Secrets (the signing secrets, URL credentials, secret-looking custom headers) never leave this
+ * module in a result: the request facts carry `[redacted]` for them, and every text that came
+ * back from the receiver is scrubbed of them in case it echoes the request.
+ */
+import { z } from "zod";
+import { webhookBody } from "../../events/deploy-event-schema.js";
+import type { OutboundHttp } from "../../outbound/http-client.js";
+import {
+  CONNECTION_ERRORS,
+  errorCode,
+  innermostMessage,
+  isHttpUrl,
+  parseRetryAfter,
+} from "../../outbound/http-facts.js";
+import { networkGuardRefusal, splitCredentials } from "../../outbound/network-guard.js";
+import {
+  hubSignature256,
+  isStandardWebhooksSecret,
+  netlifyJws,
+  standardWebhookHeaders,
+} from "../../outbound/signing.js";
+import {
+  type AttemptFacts,
+  type AttemptResult,
+  defineNotifier,
+  type Notifier,
+  type RequestFacts,
+} from "../kit/notifier.js";
+
+/** Settings of a `webhook` target (snake_case, as written in the routing file and the API). */
+export interface WebhookSettings {
+  /**
+   * Where to POST the event: an `http(s)` URL. Credentials in it (`https://user:pass@host/`) are
+   * not sent in the URL but as `Authorization: Basic …`, unless `headers` sets `Authorization`.
+   * Required, no default.
+   */
+  url: string;
+  /**
+   * Extra request headers, name → value (at most 20). Names must be HTTP tokens and may not be
+   * one Shipcast sets itself (`Content-Type`, `User-Agent`, `X-Shipcast-*`, the signature
+   * headers, …); values whose names look secret (`Authorization`, `*Token*`, `*Key*`, …) are
+   * redacted in the delivery log. Default: `{}` (none).
+   */
+  headers: Record<string, string>;
+  /**
+   * HMAC secret: signs the body as `X-Hub-Signature-256: sha256=<hex>`, the way GitHub does.
+   * Write-only. Default: none (header not sent).
+   */
+  secret?: string;
+  /**
+   * Secret of a Netlify-style JWS: sends `X-Nf-Sign`, a JWT (HS256) with `iss: "shipcast"` and
+   * the body's `sha256`. Write-only. Default: none (header not sent).
+   */
+  jws_secret?: string;
+  /**
+   * Standard Webhooks secrets (`whsec_` + base64 of a 24 to 64 byte key): sends `webhook-id`,
+   * `webhook-timestamp` and `webhook-signature`. Given as one string or a list; while a secret
+   * rotates, list the old and the new one and each signs. Write-only. Default: none (headers not
+   * sent).
+   */
+  standard_webhooks_secret?: string[];
+  /**
+   * Whether the receiver's TLS certificate is verified. Turn off only for a receiver with a
+   * self-signed certificate on a network you trust. Default: `true`.
+   */
+  ssl_verification: boolean;
+}
+
+/** At most this many custom headers; more is a misconfiguration, not a use case. */
+const MAX_CUSTOM_HEADERS = 20;
+/** Bytes of an answer kept for the delivery log (REFERENCE.md: "truncated, e.g. 16 KB"). */
+const MAX_BODY_BYTES = 16 * 1024;
+/** Characters of the answer quoted in an error message. */
+const MAX_ERROR_BODY = 300;
+/** What a redacted value reads in the log. */
+const REDACTED = "[redacted]";
+/**
+ * Secret values shorter than this are not scrubbed out of free text (they are still never sent
+ * back as header values): replacing every occurrence of a 1 to 3 character string would garble
+ * the log, and such a value protects nothing anyway.
+ */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/** An HTTP header name: an RFC 7230 token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value `fetch` can send: no line breaks or other controls, Latin-1 only. */
+const HEADER_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
+
+/**
+ * Header names Shipcast sets itself, or that the HTTP client manages (undici refuses
+ * `keep-alive`, `upgrade` and `expect`, and ignores `host` and `content-length`).
+ */
+const RESERVED_HEADERS = new Set([
+  "content-type",
+  "content-length",
+  "host",
+  "user-agent",
+  "x-hub-signature-256",
+  "x-nf-sign",
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "expect",
+]);
+/** Every `X-Shipcast-*` name is Shipcast's, including ones added later. */
+const RESERVED_PREFIX = "x-shipcast-";
+
+/** Header names whose values are credentials, by the words they contain. */
+const SECRET_HEADER_NAME = /auth|cookie|token|secret|key|sign|pass|credential|session/i;
+/** Query parameter names whose values are credentials (`?token=…`, `?api_key=…`). */
+const SECRET_PARAM_NAME = SECRET_HEADER_NAME;
+/** Headers Shipcast sends whose values are always redacted in the log. */
+const SIGNATURE_HEADERS = new Set(["x-hub-signature-256", "x-nf-sign", "webhook-signature"]);
+
+const standardWebhooksSecretSchema = z.string().refine(isStandardWebhooksSecret, {
+  error: "must be whsec_ followed by the base64 of a 24 to 64 byte key",
+});
+
+const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  const names = Object.keys(headers);
+  if (names.length > MAX_CUSTOM_HEADERS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `at most ${MAX_CUSTOM_HEADERS} custom headers (got ${names.length})`,
+    });
+  }
+  const seen = new Set<string>();
+  for (const name of names) {
+    const lower = name.toLowerCase();
+    const problem = !HEADER_NAME.test(name)
+      ? "is not a valid header name"
+      : RESERVED_HEADERS.has(lower) || lower.startsWith(RESERVED_PREFIX)
+        ? "is set by Shipcast and cannot be overridden"
+        : seen.has(lower)
+          ? "is given twice (header names are case-insensitive)"
+          : !HEADER_VALUE.test(headers[name] ?? "")
+            ? "has a value with a line break, a control character or a character beyond Latin-1"
+            : undefined;
+    seen.add(lower);
+    if (problem !== undefined) {
+      // The name is user text, not a secret; the value never goes into a message.
+      ctx.addIssue({ code: "custom", path: [name], message: `header ${problem}` });
+    }
+  }
+});
+
+const settingsSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    headers: headersSchema.default({}),
+    secret: z.string().min(1).optional(),
+    jws_secret: z.string().min(1).optional(),
+    standard_webhooks_secret: z
+      .union([standardWebhooksSecretSchema, z.array(standardWebhooksSecretSchema).min(1)])
+      .transform((value) => (Array.isArray(value) ? value : [value]))
+      .optional(),
+    ssl_verification: z.boolean().default(true),
+  })
+  .strict();
+
+/** Where to send, once the credentials are out of the URL. */
+interface Target {
+  /** The URL to request: no credentials. */
+  url: string;
+  /** The URL for the log: no credentials, secret-looking query values redacted. */
+  loggedUrl: string;
+  /** `Basic …` from the URL's credentials, when it had some. */
+  basicAuth?: string;
+  /** The credentials' text forms, to scrub from anything the receiver says. */
+  secrets: string[];
+}
+
+/**
+ * Takes `user:pass@` out of the URL as a Basic authorization value (`splitCredentials`, the
+ * client's own rule), and notes every form of the credentials for scrubbing.
+ *
+ * @throws NetworkGuardError when the URL is not http(s).
+ */
+function targetOf(rawUrl: string): Target {
+  const { url, authorization } = splitCredentials(rawUrl);
+  const secrets: string[] = [];
+  if (authorization !== undefined) {
+    const password = new URL(rawUrl).password;
+    secrets.push(password, decodeComponent(password), authorization.replace(/^Basic /, ""));
+    secrets.push(authorization);
+  }
+  const logged = new URL(url);
+  for (const [name, value] of logged.searchParams) {
+    if (SECRET_PARAM_NAME.test(name)) {
+      secrets.push(value, encodeURIComponent(value));
+      logged.searchParams.set(name, REDACTED);
+    }
+  }
+  return { url, loggedUrl: logged.href, basicAuth: authorization, secrets };
+}
+
+/** Percent-decodes a URL component; a malformed escape is taken as written. */
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Reads at most `MAX_BODY_BYTES` of a body, so a hostile endpoint cannot stream forever. */
+async function readBody(response: Response): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // The status already says how the receiver answered; a body cut off (by the attempt's
+    // timeout or the peer) only shortens the log.
+  }
+  await reader.cancel().catch(() => undefined);
+  const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
+  return new TextDecoder().decode(bytes);
+}
+
+/** The answer's headers as an object (lower-case names, repeated headers joined). */
+function headersObject(headers: Headers): Record<string, string> {
+  const object: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    object[name] = name === "set-cookie" ? REDACTED : value;
+  });
+  return object;
+}
+
+/** The answer's text for a message: one line, short. */
+function bodyExcerpt(body: string, max: number): string {
+  const line = body.replace(/\s+/g, " ").trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** What the receiver answered, for the log. */
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+function classifyResponse(answer: Answer): AttemptResult {
+  const { status, headers, body } = answer;
+  const said = bodyExcerpt(body, MAX_ERROR_BODY);
+  const answered = `the receiver answered ${said === "" ? status : `${status} ${said}`}`;
+  if (status >= 200 && status < 300) return { outcome: "succeeded" };
+  if (status >= 300 && status < 400) {
+    const location = headers.get("location");
+    return {
+      outcome: "failed",
+      error:
+        `the receiver answered ${status}: redirects are not followed` +
+        (location === null ? "" : ` (Location: ${location})`),
+    };
+  }
+  if (status === 410) {
+    return {
+      outcome: "failed",
+      error: `${answered}: the notification is disabled`,
+      disableTarget: "the receiver answered 410 Gone",
+    };
+  }
+  const retryAfterMs = parseRetryAfter(headers.get("retry-after"));
+  const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
+  if (status === 429 || (status >= 500 && status < 600)) {
+    return { outcome: "retry", error: answered, ...retryAfter };
+  }
+  if (status === 408) return { outcome: "retry", error: answered };
+  return { outcome: "failed", error: answered };
+}
+
+function classifyError(error: unknown, signal: AbortSignal): AttemptResult {
+  // The engine aborts the signal exactly when the attempt's time is up.
+  if (signal.aborted) return { outcome: "retry", error: "timed out waiting for the receiver" };
+  const refusal = networkGuardRefusal(error);
+  if (refusal !== undefined) {
+    // The address is not allowed; asking again will not change that until the settings do.
+    return { outcome: "failed", error: refusal.message };
+  }
+  const code = errorCode(error);
+  if (code === "UND_ERR_INVALID_ARG") {
+    return {
+      outcome: "failed",
+      error: `the request could not be sent: ${innermostMessage(error)}`,
+    };
+  }
+  const known = code === undefined ? undefined : CONNECTION_ERRORS[code];
+  if (known !== undefined) return { outcome: "retry", error: `${known} (${code})` };
+  if (code?.startsWith("ERR_TLS") || code?.includes("CERT")) {
+    return {
+      outcome: "retry",
+      error:
+        `TLS error (${code}): ${innermostMessage(error)}` +
+        " (for a self-signed certificate, set ssl_verification: false)",
+    };
+  }
+  return {
+    outcome: "retry",
+    error: `request failed${code === undefined ? "" : ` (${code})`}: ${innermostMessage(error)}`,
+  };
+}
+
+/** Replaces every secret in `text`, longest first so a secret inside another goes with it. */
+function scrubber(secrets: Iterable<string>): (text: string) => string {
+  const ordered = [...new Set(secrets)]
+    .filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  return (text) => {
+    let scrubbed = text;
+    for (const secret of ordered) scrubbed = scrubbed.split(secret).join(REDACTED);
+    return scrubbed;
+  };
+}
+
+/** Applies `scrub` to every text of a result that the receiver or the network could fill. */
+function scrubResult(result: AttemptResult, scrub: (text: string) => string): AttemptResult {
+  const scrubbed: AttemptResult = { ...result };
+  if ("error" in scrubbed) scrubbed.error = scrub(scrubbed.error);
+  if (scrubbed.response !== undefined) scrubbed.response = scrub(scrubbed.response);
+  if (scrubbed.responseHeaders !== undefined) {
+    scrubbed.responseHeaders = Object.fromEntries(
+      Object.entries(scrubbed.responseHeaders).map(([name, value]) => [name, scrub(value)]),
+    );
+  }
+  if (scrubbed.request !== undefined) {
+    const { request } = scrubbed;
+    scrubbed.request = {
+      ...request,
+      url: scrub(request.url),
+      headers: Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [name, scrub(value)]),
+      ),
+      ...(request.body === undefined ? {} : { body: scrub(request.body) }),
+    };
+  }
+  return scrubbed;
+}
+
+/** Whether a header's value is a credential or a signature, to be redacted in the log. */
+function isSecretHeader(name: string): boolean {
+  return SIGNATURE_HEADERS.has(name) || SECRET_HEADER_NAME.test(name);
+}
+
+/** The signature headers for every secret the target has, over `body`. */
+async function signatureHeaders(
+  settings: WebhookSettings,
+  deliveryId: string,
+  body: string,
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  if (settings.secret !== undefined) {
+    headers["x-hub-signature-256"] = hubSignature256(settings.secret, body);
+  }
+  if (settings.jws_secret !== undefined) {
+    headers["x-nf-sign"] = await netlifyJws(settings.jws_secret, body);
+  }
+  // One string too: settings stored by other paths may not have gone through `settings`.
+  const secrets = [settings.standard_webhooks_secret ?? []].flat();
+  if (secrets.length > 0) {
+    Object.assign(
+      headers,
+      standardWebhookHeaders({
+        // The delivery id: stable across retries and re-sends, so receivers can dedupe on it.
+        id: deliveryId,
+        timestamp: Math.floor(Date.now() / 1000),
+        body,
+        secrets,
+      }),
+    );
+  }
+  return headers;
+}
+
+/**
+ * Creates the `webhook` notifier. `deps.http` is the outbound client every request goes through;
+ * `deps.version` goes into `User-Agent: Shipcast/<version>`.
+ */
+export function webhookNotifier(deps: {
+  http: OutboundHttp;
+  version: string;
+}): Notifier<WebhookSettings> {
+  const { http } = deps;
+  return defineNotifier<WebhookSettings>({
+    kind: "webhook",
+    everyEvent: true,
+    settings: settingsSchema,
+    async deliver(settings, context) {
+      if (!isHttpUrl(settings.url)) {
+        return { outcome: "failed", error: "the webhook URL is not an http(s) URL" };
+      }
+      let target: Target;
+      try {
+        target = targetOf(settings.url);
+      } catch (error) {
+        return { outcome: "failed", error: (error as Error).message };
+      }
+      const customHeaders = Object.entries(settings.headers ?? {}).map(
+        ([name, value]) => [name.toLowerCase(), value] as const,
+      );
+      const secrets = [
+        ...target.secrets,
+        settings.secret,
+        settings.jws_secret,
+        ...[settings.standard_webhooks_secret ?? []]
+          .flat()
+          .flatMap((whsec) => [whsec, whsec.replace(/^whsec_/, "")]),
+        ...customHeaders.filter(([name]) => isSecretHeader(name)).map(([, value]) => value),
+      ].filter((secret): secret is string => secret !== undefined && secret !== "");
+
+      const body = JSON.stringify(webhookBody(context.eventId, context.event));
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "user-agent": `Shipcast/${deps.version}`,
+        "x-shipcast-event": context.event.kind,
+        "x-shipcast-delivery": context.deliveryId,
+      };
+      for (const [name, value] of customHeaders) headers[name] = value;
+      // A custom Authorization wins: the user said explicitly what to send.
+      if (target.basicAuth !== undefined && headers.authorization === undefined) {
+        headers.authorization = target.basicAuth;
+      }
+      const request = (): RequestFacts => ({
+        method: "POST",
+        url: target.loggedUrl,
+        headers: Object.fromEntries(
+          Object.entries(headers).map(([name, value]) => [
+            name,
+            isSecretHeader(name) ? REDACTED : value,
+          ]),
+        ),
+        body,
+      });
+      const scrub = scrubber(secrets);
+
+      try {
+        Object.assign(headers, await signatureHeaders(settings, context.deliveryId, body));
+      } catch (error) {
+        // Only a stored secret that skipped validation gets here; retrying cannot fix it.
+        return scrubResult(
+          {
+            outcome: "failed",
+            error: `could not sign the request: ${(error as Error).message}`,
+            request: request(),
+          },
+          scrub,
+        );
+      }
+      // From here on the signatures are in `headers`; an echo of them is scrubbed too.
+      const scrubSent = scrubber([
+        ...secrets,
+        ...Object.entries(headers)
+          .filter(([name]) => isSecretHeader(name))
+          .map(([, value]) => value),
+      ]);
+
+      const send = settings.ssl_verification === false ? http.fetchInsecure : http.fetch;
+      let answer: Answer;
+      try {
+        const response = await send(target.url, {
+          method: "POST",
+          headers,
+          body,
+          signal: context.signal,
+        });
+        answer = {
+          status: response.status,
+          headers: response.headers,
+          body: await readBody(response),
+        };
+      } catch (error) {
+        return scrubResult(
+          { ...classifyError(error, context.signal), request: request() },
+          scrubSent,
+        );
+      }
+      const facts: AttemptFacts = {
+        httpStatus: answer.status,
+        response: answer.body,
+        responseHeaders: headersObject(answer.headers),
+        request: request(),
+      };
+      return scrubResult({ ...classifyResponse(answer), ...facts }, scrubSent);
+    },
+  });
+}
