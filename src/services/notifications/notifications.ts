@@ -16,7 +16,11 @@ import type { Logger } from "../../logging/logger.js";
 import type { NotifierRegistry } from "../../notifiers/kit/registry.js";
 import { planTargets, type ResolvedTarget } from "../../routing/delivery-planner.js";
 import type { Route } from "../../routing/route.js";
-import { eventOrder, insertDeliveries } from "../../store/deliveries-repository.js";
+import {
+  eventOrder,
+  insertDeliveries,
+  makeWaitingDeliveriesDue,
+} from "../../store/deliveries-repository.js";
 import { insertSystemEvent } from "../../store/events-repository.js";
 import {
   deleteNotificationRow,
@@ -25,6 +29,7 @@ import {
   insertStateChange,
   listNotificationRows,
   listStateChanges,
+  notificationsStamp,
   updateNotificationRow,
 } from "../../store/notifications-repository.js";
 import type { Database } from "../../store/schema.js";
@@ -143,24 +148,12 @@ export class Notifications {
    * an event is routed with the notifications that exist when it is processed.
    */
   async refreshIfChanged(): Promise<void> {
-    if ((await this.currentStamp()) !== this.stamp) await this.reload();
-  }
-
-  private async currentStamp(): Promise<string> {
-    const row = await this.options.db
-      .selectFrom("notifications")
-      .select((eb) => [
-        eb.fn.countAll<number | string>().as("n"),
-        eb.fn.max("updated_at").as("updated"),
-        eb.fn.sum<number | string | null>("enabled").as("enabled"),
-      ])
-      .executeTakeFirst();
-    return `${Number(row?.n ?? 0)}|${row?.updated ?? ""}|${Number(row?.enabled ?? 0)}`;
+    if ((await notificationsStamp(this.options.db)) !== this.stamp) await this.reload();
   }
 
   /** Reads every notification again (after a write, and on the poll). */
   async reload(): Promise<void> {
-    const stamp = await this.currentStamp();
+    const stamp = await notificationsStamp(this.options.db);
     const rows = await listNotificationRows(this.options.db);
     const loaded = new Map<string, Loaded>();
     for (const row of rows) {
@@ -368,13 +361,7 @@ export class Notifications {
       });
       if (change?.state === "active") {
         // Deliveries waiting for the pause to end are due now.
-        await trx
-          .updateTable("deliveries")
-          .set({ next_attempt_at: now, updated_at: now })
-          .where("target", "=", id)
-          .where("status", "=", "pending")
-          .where("next_attempt_at", ">", now)
-          .execute();
+        await makeWaitingDeliveriesDue(trx, id, now);
       }
       if (change) {
         await insertStateChange(trx, {
