@@ -153,7 +153,7 @@ export async function createShipcast(
         allowedNetworks: config.network.allowedNetworks,
       },
     });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.database);
   const sticky = new StickyComments(store.db);
   let probot: Probot | undefined;
   let outputs: ReturnType<typeof createRegistry>;

@@ -20,7 +20,7 @@ describe.each(ENGINES)("notification health tracker on %s", (engine) => {
 
   async function setUp(): Promise<void> {
     database = await createTestDatabase(engine);
-    store = await openStore(database.url);
+    store = await openStore(database.location);
     await insertNotification(store.db, {
       id: ID,
       kind: "webhook",
