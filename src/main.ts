@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "./config/env.js";
+import { ConfigError, describeStoreLocation, loadConfig } from "./config/env.js";
 import { createLogger } from "./logging/logger.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
 import { createShipcast, describeRouting, describeSources, VERSION } from "./shipcast.js";
@@ -29,9 +29,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const address = await shipcast.listen();
-  log.info(
-    `store: ${shipcast.store.engine}${shipcast.store.engine === "sqlite" ? ` (${config.databaseUrl.slice(7)})` : ""}`,
-  );
+  log.info(`store: ${describeStoreLocation(config.database)}`);
   for (const line of describeSources(config)) log.info(line);
   for (const line of describeRouting(shipcast)) log.info(line);
   log.info(

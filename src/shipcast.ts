@@ -28,8 +28,15 @@ import { NotifierRegistry } from "./notifiers/kit/registry.js";
 import { slackNotifier } from "./notifiers/slack/slack.js";
 import { webhookNotifier } from "./notifiers/webhook/webhook.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
-import { createDeliveryPlanner, type TargetDirectory } from "./routing/delivery-planner.js";
+import {
+  createDeliveryPlanner,
+  planTargets,
+  type TargetDirectory,
+} from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
+import { NotificationCrud } from "./services/notifications/notification-crud.js";
+import { NotificationDirectory } from "./services/notifications/notification-directory.js";
+import { NotificationHealthTracker } from "./services/notifications/notification-health-tracker.js";
 import { Notifications } from "./services/notifications/notifications.js";
 import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
@@ -146,7 +153,7 @@ export async function createShipcast(
         allowedNetworks: config.network.allowedNetworks,
       },
     });
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.database);
   const sticky = new StickyComments(store.db);
   let probot: Probot | undefined;
   let outputs: ReturnType<typeof createRegistry>;
@@ -160,13 +167,26 @@ export async function createShipcast(
     throw error;
   }
   const { registry } = outputs;
-  const notifications = new Notifications({
+  const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
+  const directory = new NotificationDirectory({
     db: store.db,
-    box: config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined,
+    box,
     registry,
     fileTargets: routing.targets,
-    alerts: routing.alerts,
     log,
+  });
+  const notifications = new Notifications({
+    directory,
+    crud: new NotificationCrud({
+      db: store.db,
+      box,
+      registry,
+      fileTargets: routing.targets,
+      onChange: () => directory.reload(),
+    }),
+    health: new NotificationHealthTracker({
+      planAlert: (event) => planTargets(event, routing.alerts, directory, registry),
+    }),
   });
   try {
     await notifications.load();

@@ -34,7 +34,7 @@ describe("the Probot app", () => {
       unmatched.push(`${req.method} ${req.path}`);
     });
     dir = mkdtempSync(join(tmpdir(), "shipcast-app-"));
-    store = await openStore(`sqlite:${join(dir, "shipcast.db")}`);
+    store = await openStore({ engine: "sqlite", path: join(dir, "shipcast.db") });
     sticky = new StickyComments(store.db);
     probot = new Probot({
       appId: 1,

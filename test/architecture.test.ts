@@ -83,3 +83,32 @@ describe("the layering of src/", () => {
     expect(violations()).toEqual([]);
   });
 });
+
+/** Query builders and SQL template tags in src/ outside store/: the store is the only place with SQL. */
+function sqlOutsideStore(): string[] {
+  const store = join(SRC, "store");
+  const patterns: Array<[RegExp, string]> = [
+    [/\.\s*(selectFrom|updateTable|insertInto|deleteFrom|replaceInto|mergeInto)\s*\(/g, "$1"],
+    [/\bsql\s*(<[^>]*>)?\s*`/g, "sql`…`"],
+    [/\bsql\s*\.\s*(raw|ref|lit|id|table|join|val)\s*\(/g, "sql.$1"],
+    [/import\s*\{[^}]*\bsql\b[^}]*\}\s*from\s*"kysely"/g, "sql import"],
+  ];
+  const found: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    if (file.startsWith(`${store}/`)) continue;
+    const text = readFileSync(file, "utf8");
+    for (const [pattern, label] of patterns) {
+      for (const match of text.matchAll(pattern)) {
+        const line = text.slice(0, match.index).split("\n").length;
+        found.push(`${relative(SRC, file)}:${line} ${match[0].replace(pattern, label)}`);
+      }
+    }
+  }
+  return found;
+}
+
+describe("SQL in src/", () => {
+  it("is written only in store/: no query builder or sql tag anywhere else", () => {
+    expect(sqlOutsideStore()).toEqual([]);
+  });
+});

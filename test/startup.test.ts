@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ChildShipcast, spawnShipcast } from "./helpers/child-shipcast.js";
+import { createTestDatabase, POSTGRES_URL } from "./helpers/databases.js";
 
 describe("starting Shipcast", () => {
   let dir: string | undefined;
@@ -82,4 +83,27 @@ describe("starting Shipcast", () => {
     expect(result.stderr).toContain("PORT: expected a port number");
     expect(result.stderr).toContain("DATABASE_URL: expected sqlite:<path> or postgres://");
   });
+
+  it.skipIf(!POSTGRES_URL)(
+    "names its PostgreSQL store at start-up without the password",
+    async () => {
+      const database = await createTestDatabase("postgres");
+      try {
+        dir = mkdtempSync(join(tmpdir(), "shipcast-start-"));
+        running = await spawnShipcast({ DATABASE_URL: database.url }, dir);
+        const url = new URL(database.url);
+        const output = running.output();
+        expect(output).toContain(
+          `store: postgres (postgres://${url.username}@${url.host}${url.pathname})`,
+        );
+        expect(url.password).not.toBe("");
+        expect(output).not.toContain(`:${url.password}@`);
+        expect(output).not.toContain(`password=${url.password}`);
+        expect(await running.stop()).toBe(0);
+        running = undefined;
+      } finally {
+        await database.drop();
+      }
+    },
+  );
 });

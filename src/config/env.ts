@@ -6,10 +6,37 @@ import {
   parseDurationList,
 } from "../delivery/retry-policy.js";
 import { parseCidrList } from "../outbound/network-guard.js";
+import type { StoreLocation } from "../store/database.js";
 
 /** GitHub caps webhook payloads at 25 MB; so do we, unless told otherwise. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_DATABASE_URL = "sqlite:./data/shipcast.db";
+
+/**
+ * Reads a `DATABASE_URL`: `sqlite:<path>` (`sqlite::memory:` for a database in memory) or
+ * `postgres://…` / `postgresql://…`. Undefined when it names neither. The one place that
+ * interprets the variable; everything else takes the typed location.
+ */
+export function parseDatabaseUrl(text: string): StoreLocation | undefined {
+  if (text.startsWith("sqlite:")) {
+    const path = text.slice("sqlite:".length);
+    return path === "" ? undefined : { engine: "sqlite", path };
+  }
+  if (/^postgres(ql)?:\/\//.test(text)) return { engine: "postgres", url: text };
+  return undefined;
+}
+
+/**
+ * The store for people and logs: `sqlite (./data/shipcast.db)`, or `postgres (postgres://user@
+ * host:5432/db)` without the password and the query string (which may carry one too).
+ */
+export function describeStoreLocation(location: StoreLocation): string {
+  if (location.engine === "sqlite") return `sqlite (${location.path})`;
+  if (!URL.canParse(location.url)) return "postgres";
+  const url = new URL(location.url);
+  const user = url.username ? `${url.username}@` : "";
+  return `postgres (${url.protocol}//${user}${url.host}${url.pathname})`;
+}
 
 const optionalSecret = z
   .string()
@@ -72,11 +99,16 @@ export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .optional()
-    .transform((value) =>
-      value === undefined || value.trim() === "" ? DEFAULT_DATABASE_URL : value,
-    )
-    .refine((value) => /^(sqlite:|postgres(ql)?:\/\/)/.test(value), {
-      message: "expected sqlite:<path> or postgres://user:password@host:port/database",
+    .transform((value, ctx) => {
+      const location = parseDatabaseUrl(
+        value === undefined || value.trim() === "" ? DEFAULT_DATABASE_URL : value,
+      );
+      if (location) return location;
+      ctx.addIssue({
+        code: "custom",
+        message: "expected sqlite:<path> or postgres://user:password@host:port/database",
+      });
+      return z.NEVER;
     }),
   /** Enables the GitHub source: the GitHub App's (or repository/organization webhook's) secret. */
   WEBHOOK_SECRET: optionalSecret,
@@ -231,7 +263,8 @@ export type Env = z.output<typeof envSchema>;
 export interface Config {
   port: number;
   host: string | undefined;
-  databaseUrl: string;
+  /** DATABASE_URL, parsed. */
+  database: StoreLocation;
   maxPayloadBytes: number;
   adminToken: string | undefined;
   workers: boolean;
@@ -283,7 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     host: e.HOST,
-    databaseUrl: e.DATABASE_URL,
+    database: e.DATABASE_URL,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     adminToken: e.SHIPCAST_ADMIN_TOKEN,
     workers: e.SHIPCAST_WORKERS,

@@ -5,7 +5,11 @@ import type { DeliveryPlanner } from "../routing/delivery-planner.js";
 import { sourceByName } from "../sources/index.js";
 import type { Store } from "../store/database.js";
 import { eventOrder, insertDeliveries } from "../store/deliveries-repository.js";
-import type { EventWithPayload } from "../store/events-repository.js";
+import {
+  claimPendingEvents,
+  type EventWithPayload,
+  markEventProcessed,
+} from "../store/events-repository.js";
 import type { EventStatus } from "../store/schema.js";
 
 /** What processing decided for one inbox row. */
@@ -101,16 +105,7 @@ export class EventWorker {
     }
     let deliveries = 0;
     const processed = await store.db.transaction().execute(async (trx) => {
-      let query = trx
-        .selectFrom("events")
-        .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
-        .selectAll("events")
-        .select(["event_payloads.headers", "event_payloads.body"])
-        .where("events.status", "=", "pending")
-        .orderBy("events.id")
-        .limit(this.batchSize);
-      if (store.engine === "postgres") query = query.forUpdate("events").skipLocked();
-      const rows = await query.execute();
+      const rows = await claimPendingEvents(trx, store.engine, this.batchSize);
       const results: ProcessedEvent[] = [];
       const now = new Date().toISOString();
       for (const row of rows) {
@@ -126,17 +121,12 @@ export class EventWorker {
           );
           deliveries += planned.length;
         }
-        await trx
-          .updateTable("events")
-          .set((eb) => ({
-            status: result.status,
-            reason: result.reason ?? null,
-            normalized: result.event ? JSON.stringify(result.event) : null,
-            processed_at: now,
-            attempts: eb("attempts", "+", 1),
-          }))
-          .where("id", "=", row.id)
-          .execute();
+        await markEventProcessed(trx, row.id, {
+          status: result.status,
+          reason: result.reason ?? null,
+          normalized: result.event ? JSON.stringify(result.event) : null,
+          now,
+        });
         results.push(result);
       }
       return results;

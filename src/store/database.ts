@@ -46,13 +46,20 @@ export interface Store {
 }
 
 /**
- * Opens the store named by a `DATABASE_URL` (`sqlite:<path>`, `sqlite::memory:` or
- * `postgres://…`), creating the SQLite file's folder if needed, and runs the migrations.
+ * Where the store lives: a SQLite file (`:memory:` for a database in memory) or a PostgreSQL
+ * connection string. The configuration parses `DATABASE_URL` into it once.
  */
-export async function openStore(databaseUrl: string): Promise<Store> {
-  const store = databaseUrl.startsWith("sqlite:")
-    ? openSqlite(databaseUrl.slice("sqlite:".length))
-    : openPostgres(databaseUrl);
+export type StoreLocation =
+  | { engine: "sqlite"; path: string }
+  | { engine: "postgres"; url: string };
+
+/**
+ * Opens the store at `location`, creating the SQLite file's folder if needed, and runs the
+ * migrations.
+ */
+export async function openStore(location: StoreLocation): Promise<Store> {
+  const store =
+    location.engine === "sqlite" ? openSqlite(location.path) : openPostgres(location.url);
   try {
     const schema =
       store.engine === "postgres"

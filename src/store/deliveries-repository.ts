@@ -51,6 +51,24 @@ export async function insertDeliveries(
 }
 
 /**
+ * Makes a target's pending deliveries that wait for a later attempt due at `now` (its pause
+ * ended early: re-enabled through the API), inside the caller's transaction.
+ */
+export async function makeWaitingDeliveriesDue(
+  trx: Transaction<Database>,
+  target: string,
+  now: string,
+): Promise<void> {
+  await trx
+    .updateTable("deliveries")
+    .set({ next_attempt_at: now, updated_at: now })
+    .where("target", "=", target)
+    .where("status", "=", "pending")
+    .where("next_attempt_at", ">", now)
+    .execute();
+}
+
+/**
  * Claims up to `limit` due deliveries, each the head of its (target, subject) queue with nothing
  * of that queue in flight, and leases them until `leaseUntil`. In the same transaction, heads
  * older than what their target already received for that subject are marked superseded.

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
+import type { Engine } from "./database.js";
 import { newId } from "./ids.js";
 import type { Database, EventStatus, EventsTable } from "./schema.js";
 
@@ -134,4 +135,50 @@ export async function insertSystemEvent(
     .values({ event_id: id, headers: "{}", body: input.normalized })
     .execute();
   return id;
+}
+
+/**
+ * Claims up to `limit` pending inbox rows with their payloads, oldest first, inside the caller's
+ * transaction. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several processes claim disjoint rows;
+ * SQLite has one writer, the transaction is lock enough.
+ */
+export async function claimPendingEvents(
+  trx: Transaction<Database>,
+  engine: Engine,
+  limit: number,
+): Promise<EventWithPayload[]> {
+  let query = trx
+    .selectFrom("events")
+    .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+    .selectAll("events")
+    .select(["event_payloads.headers", "event_payloads.body"])
+    .where("events.status", "=", "pending")
+    .orderBy("events.id")
+    .limit(limit);
+  if (engine === "postgres") query = query.forUpdate("events").skipLocked();
+  return query.execute();
+}
+
+/** Records what processing decided for one inbox row, counting the attempt. */
+export async function markEventProcessed(
+  trx: Transaction<Database>,
+  id: string,
+  result: {
+    status: Exclude<EventStatus, "pending">;
+    reason: string | null;
+    normalized: string | null;
+    now: string;
+  },
+): Promise<void> {
+  await trx
+    .updateTable("events")
+    .set((eb) => ({
+      status: result.status,
+      reason: result.reason,
+      normalized: result.normalized,
+      processed_at: result.now,
+      attempts: eb("attempts", "+", 1),
+    }))
+    .where("id", "=", id)
+    .execute();
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_MAX_PAYLOAD_BYTES, loadConfig } from "../../src/config/env.js";
+import {
+  ConfigError,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  describeStoreLocation,
+  loadConfig,
+} from "../../src/config/env.js";
 
 const KEY = "-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n";
 
@@ -7,7 +12,7 @@ describe("loadConfig", () => {
   it("defaults to port 3000, SQLite at ./data/shipcast.db, 25 MB bodies, every source off", () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
-    expect(config.databaseUrl).toBe("sqlite:./data/shipcast.db");
+    expect(config.database).toEqual({ engine: "sqlite", path: "./data/shipcast.db" });
     expect(config.maxPayloadBytes).toBe(DEFAULT_MAX_PAYLOAD_BYTES);
     expect(config.sources.github.secret).toBeUndefined();
     expect(config.adminToken).toBeUndefined();
@@ -36,6 +41,7 @@ describe("loadConfig", () => {
     [{ PORT: "70000" }, "PORT"],
     [{ MAX_PAYLOAD_BYTES: "-1" }, "MAX_PAYLOAD_BYTES"],
     [{ DATABASE_URL: "mysql://localhost" }, "DATABASE_URL"],
+    [{ DATABASE_URL: "sqlite:" }, "DATABASE_URL"],
     [{ SHIPCAST_ADMIN_TOKEN: "short" }, "SHIPCAST_ADMIN_TOKEN"],
     [{ SHIPCAST_WORKERS: "maybe" }, "SHIPCAST_WORKERS"],
     [{ WEBHOOK_PROXY_URL: "smee.io/x" }, "WEBHOOK_PROXY_URL"],
@@ -57,5 +63,35 @@ describe("loadConfig", () => {
     } catch (error) {
       expect((error as Error).message).toMatch(/PORT:[\s\S]*MAX_PAYLOAD_BYTES:/);
     }
+  });
+});
+
+describe("DATABASE_URL", () => {
+  it.each([
+    [
+      "sqlite:/var/lib/shipcast/shipcast.db",
+      { engine: "sqlite", path: "/var/lib/shipcast/shipcast.db" },
+    ],
+    ["sqlite::memory:", { engine: "sqlite", path: ":memory:" }],
+    [
+      "postgres://shipcast:pw@db:5432/shipcast",
+      { engine: "postgres", url: "postgres://shipcast:pw@db:5432/shipcast" },
+    ],
+    ["postgresql://db/shipcast", { engine: "postgres", url: "postgresql://db/shipcast" }],
+  ])("reads %s as the store's location", (value, location) => {
+    expect(loadConfig({ DATABASE_URL: value }).database).toEqual(location);
+  });
+
+  it("describes a PostgreSQL store without its password, in the URL or in its parameters", () => {
+    const { database } = loadConfig({
+      DATABASE_URL: "postgres://shipcast:s3cret-pw@db.internal:5432/shipcast?password=s3cret-pw",
+    });
+    const described = describeStoreLocation(database);
+    expect(described).toBe("postgres (postgres://shipcast@db.internal:5432/shipcast)");
+    expect(described).not.toContain("s3cret-pw");
+  });
+
+  it("describes a SQLite store by its path", () => {
+    expect(describeStoreLocation(loadConfig({}).database)).toBe("sqlite (./data/shipcast.db)");
   });
 });

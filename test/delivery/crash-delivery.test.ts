@@ -73,7 +73,7 @@ describe.each(ENGINES)("deliveries through a crash on %s", (engine) => {
       expect(before.size).toBeLessThan(EVENTS);
 
       running = await spawnShipcast(env);
-      const store = await openStore(database.url);
+      const store = await openStore(database.location);
       try {
         const counts = await eventually(async () => {
           const c = await countDeliveriesByStatus(store.db);

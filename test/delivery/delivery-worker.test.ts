@@ -58,7 +58,7 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
     options: { timeoutMs?: number; schedule?: number[]; concurrency?: number } = {},
   ) {
     database = await createTestDatabase(engine);
-    store = await openStore(database.url);
+    store = await openStore(database.location);
     calls = [];
     const notifier = defineNotifier({
       kind: "test",

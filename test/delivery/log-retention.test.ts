@@ -20,7 +20,7 @@ describe.each(ENGINES)("delivery log retention on %s", (engine) => {
 
   it("prunes attempts and payloads older than the retention, and keeps newer ones and the rows", async () => {
     database = await createTestDatabase(engine);
-    store = await openStore(database.url);
+    store = await openStore(database.location);
     const db = store.db;
     const day = 86_400_000;
     const now = Date.parse("2026-11-23T12:00:00Z");

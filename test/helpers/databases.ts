@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { Engine } from "../../src/store/database.js";
+import type { Engine, StoreLocation } from "../../src/store/database.js";
 
 /** The PostgreSQL server the tests use; `.ci/run` starts one and sets this. */
 export const POSTGRES_URL = process.env.SHIPCAST_TEST_POSTGRES_URL;
@@ -19,7 +19,10 @@ if (!POSTGRES_URL && process.env.CI) {
 export const ENGINES: Engine[] = POSTGRES_URL ? ["sqlite", "postgres"] : ["sqlite"];
 
 export interface TestDatabase {
+  /** As DATABASE_URL names it, for processes started with it. */
   url: string;
+  /** The same, for `openStore`. */
+  location: StoreLocation;
   drop(): Promise<void>;
 }
 
@@ -30,8 +33,10 @@ export interface TestDatabase {
 export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
   if (engine === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "shipcast-test-"));
+    const path = join(dir, "shipcast.db");
     return {
-      url: `sqlite:${join(dir, "shipcast.db")}`,
+      url: `sqlite:${path}`,
+      location: { engine: "sqlite", path },
       async drop() {
         rmSync(dir, { recursive: true, force: true });
       },
@@ -44,6 +49,7 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
   url.searchParams.set("options", `-c search_path=${schema}`);
   return {
     url: url.toString(),
+    location: { engine: "postgres", url: url.toString() },
     async drop() {
       await adminQuery(`drop schema if exists ${schema} cascade`);
     },

@@ -59,7 +59,7 @@ describe.each(ENGINES)("crash recovery on %s", (engine) => {
     running = undefined;
     expect(sent).toBeGreaterThan(acknowledged.size);
 
-    const store = await openStore(database.url);
+    const store = await openStore(database.location);
     try {
       const before = await countEventsByStatus(store.db);
       expect(before.pending).toBeGreaterThanOrEqual(acknowledged.size);
@@ -70,7 +70,7 @@ describe.each(ENGINES)("crash recovery on %s", (engine) => {
 
     // Second life, workers on: everything pending is processed without any new request.
     running = await spawnShipcast(env);
-    const reopened = await openStore(database.url);
+    const reopened = await openStore(database.location);
     try {
       const after = await eventually(async () => {
         const counts = await countEventsByStatus(reopened.db);

@@ -30,7 +30,7 @@ describe.each(ENGINES)("store on %s", (engine) => {
   let database: TestDatabase;
   const stores: Store[] = [];
   async function open(): Promise<Store> {
-    const store = await openStore(database.url);
+    const store = await openStore(database.location);
     stores.push(store);
     return store;
   }

@@ -10,14 +10,24 @@ describe("withStatementCache", () => {
     db.close();
   });
 
-  it("forgets the least recently used statement past its size", () => {
+  it("evicts the least recently used statement past its size and prepares it again when asked", () => {
     const db = withStatementCache(new BetterSqlite3(":memory:"), 2);
-    const a = db.prepare("select 1");
-    db.prepare("select 2");
-    db.prepare("select 1");
-    db.prepare("select 3");
-    expect(db.prepare("select 1")).toBe(a);
-    expect(db.prepare("select 2")).not.toBe(db.prepare("select 3"));
+    const one = db.prepare("select 1 as n");
+    const two = db.prepare("select 2 as n");
+    // Using "select 1" again leaves "select 2" the least recently used.
+    expect(db.prepare("select 1 as n")).toBe(one);
+    const three = db.prepare("select 3 as n");
+
+    expect(db.prepare("select 1 as n")).toBe(one);
+    expect(db.prepare("select 3 as n")).toBe(three);
+    const twoAgain = db.prepare("select 2 as n");
+    expect(twoAgain).not.toBe(two);
+    expect(twoAgain.get()).toEqual({ n: 2 });
+    // Evicted means forgotten, not finalized: whoever still holds it can run it.
+    expect(two.get()).toEqual({ n: 2 });
+    // Preparing "select 2" again made room by evicting "select 1", the least recently used then.
+    expect(db.prepare("select 2 as n")).toBe(twoAgain);
+    expect(db.prepare("select 1 as n")).not.toBe(one);
     db.close();
   });
 

@@ -11,7 +11,7 @@ describe.each(ENGINES)("sticky comment state on %s", (engine) => {
   let sticky: StickyComments;
   beforeEach(async () => {
     database = await createTestDatabase(engine);
-    store = await openStore(database.url);
+    store = await openStore(database.location);
     sticky = new StickyComments(store.db);
   });
   afterEach(async () => {

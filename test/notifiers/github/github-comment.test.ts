@@ -41,7 +41,7 @@ let notifier: ReturnType<typeof githubCommentNotifier>;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "shipcast-github-comment-"));
-  store = await openStore(`sqlite:${join(dir, "shipcast.db")}`);
+  store = await openStore({ engine: "sqlite", path: join(dir, "shipcast.db") });
   sticky = new StickyComments(store.db);
   notifier = githubCommentNotifier({
     clients: createGithubClients(createTestProbot()),

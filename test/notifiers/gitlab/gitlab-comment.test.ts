@@ -41,7 +41,7 @@ let notifier: Notifier<Record<string, never>>;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "shipcast-gitlab-comment-"));
-  store = await openStore(`sqlite:${join(dir, "shipcast.db")}`);
+  store = await openStore({ engine: "sqlite", path: join(dir, "shipcast.db") });
   sticky = new StickyComments(store.db);
   notifier = gitlabCommentNotifier({
     gitlab: createGitlabClient({ url: GITLAB_URL, token: TOKEN }),
@@ -439,7 +439,7 @@ describe("gitlab-comment: failures", () => {
 
   it("retries when the store fails, and says so", async () => {
     const closedDir = mkdtempSync(join(tmpdir(), "shipcast-gitlab-comment-"));
-    const closedStore = await openStore(`sqlite:${join(closedDir, "shipcast.db")}`);
+    const closedStore = await openStore({ engine: "sqlite", path: join(closedDir, "shipcast.db") });
     await closedStore.close();
     const broken = gitlabCommentNotifier({
       gitlab: createGitlabClient({ url: GITLAB_URL, token: TOKEN }),

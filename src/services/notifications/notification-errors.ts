@@ -1,0 +1,25 @@
+/** What a change to a notification can be refused for; the API answers 422 and 409 with them. */
+
+/** A problem with a request, by field: the API answers 422 with all of them. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** A request the notifications cannot take as it is: every problem, by field. */
+export class NotificationInputError extends Error {
+  override name = "NotificationInputError";
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
+  }
+}
+
+/** Raised for a change to a routing-file target or default output. */
+export class ReadOnlyTargetError extends Error {
+  override name = "ReadOnlyTargetError";
+}
+
+/** Why a routing-file target or default output cannot be changed through the API. */
+export function readOnlyMessage(name: string): string {
+  return `"${name}" is defined in the routing file (or is a default output) and is read-only here: change it in shipcast.yml`;
+}
