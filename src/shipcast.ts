@@ -20,6 +20,7 @@ import { createSmtpTransport, emailNotifier } from "./notifiers/email/email.js";
 import { createGithubClients } from "./notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "./notifiers/github/github-comment.js";
 import { githubStatusNotifier } from "./notifiers/github/github-status.js";
+import { repositoryNotifyNotifier } from "./notifiers/github/repository-notify.js";
 import { RepositorySettingsCache } from "./notifiers/github/repository-settings.js";
 import { createGitlabClient } from "./notifiers/gitlab/gitlab-client.js";
 import { gitlabCommentNotifier } from "./notifiers/gitlab/gitlab-comment.js";
@@ -28,7 +29,7 @@ import { NotifierRegistry } from "./notifiers/kit/registry.js";
 import { slackNotifier } from "./notifiers/slack/slack.js";
 import { webhookNotifier } from "./notifiers/webhook/webhook.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
-import { createDeliveryPlanner, type TargetDirectory } from "./routing/delivery-planner.js";
+import { createPlanner } from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
 import { Notifications } from "./services/notifications/notifications.js";
 import { SOURCES } from "./sources/index.js";
@@ -86,6 +87,8 @@ export function createRegistry(
     const settingsCache = new RepositorySettingsCache();
     registry.register(githubStatusNotifier({ clients, settingsCache }));
     registry.register(githubCommentNotifier({ clients, sticky, settingsCache }));
+    // Reads the repository's `notify` for the planner; not an output a target can use.
+    registry.register(repositoryNotifyNotifier({ clients, settingsCache }));
   } else {
     for (const kind of ["github-status", "github-comment"]) {
       registry.markOff(kind, "set APP_ID and PRIVATE_KEY to run as the GitHub App");
@@ -160,12 +163,23 @@ export async function createShipcast(
     throw error;
   }
   const { registry } = outputs;
+  // The planner resolves targets in the notifications, whose health plans its alerts with it.
+  const planner = createPlanner({
+    routes: routing.routes,
+    moreRoutes: () => notifications.routes(),
+    targets: { get: (name) => notifications.get(name) },
+    registry,
+    defaultOutputs: routing.defaultOutputs,
+    repositoryTargets: routing.repositoryTargets,
+    alerts: routing.alerts,
+  });
   const notifications = new Notifications({
     db: store.db,
     box: config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined,
     registry,
     fileTargets: routing.targets,
     alerts: routing.alerts,
+    planAlert: planner.planAlert,
     log,
   });
   try {
@@ -177,12 +191,13 @@ export async function createShipcast(
       throw new ConfigError(`SHIPCAST_ENCRYPTION_KEY: ${error.message}`);
     throw error;
   }
-  const targets: TargetDirectory = notifications;
+  const { targets, planFollowUps } = planner;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
         registry,
         targets,
+        planFollowUps,
         health: notifications,
         log,
         concurrency: config.delivery.concurrency,
@@ -196,12 +211,7 @@ export async function createShipcast(
         normalizeOptions: normalizeOptionsFrom(config),
         log,
         afterCommit: probot ? handToProbot(probot, log) : undefined,
-        planner: createDeliveryPlanner({
-          routes: routing.routes,
-          moreRoutes: () => notifications.routes(),
-          targets,
-          registry,
-        }),
+        planner: planner.plan,
         onDeliveries: () => deliveryWorker?.wake(),
         beforeBatch: () => notifications.refreshIfChanged(),
       })
@@ -211,6 +221,7 @@ export async function createShipcast(
     store,
     registry,
     targets,
+    planFollowUps,
     health: notifications,
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),

@@ -14,7 +14,7 @@ import type { Target } from "../../config/routing-file.js";
 import type { DeployEvent } from "../../events/deploy-event.js";
 import type { Logger } from "../../logging/logger.js";
 import type { NotifierRegistry } from "../../notifiers/kit/registry.js";
-import { planTargets, type ResolvedTarget } from "../../routing/delivery-planner.js";
+import type { PlannedDelivery, ResolvedTarget } from "../../routing/delivery-planner.js";
 import type { Route } from "../../routing/route.js";
 import { eventOrder, insertDeliveries } from "../../store/deliveries-repository.js";
 import { insertSystemEvent } from "../../store/events-repository.js";
@@ -101,6 +101,8 @@ export interface NotificationsOptions {
   fileTargets: Map<string, Target>;
   /** Routing-file targets told about changes of health. */
   alerts: string[];
+  /** The planner's deliveries for an alert event (to the `alerts` targets). */
+  planAlert: (event: DeployEvent) => PlannedDelivery[];
   log: Logger;
 }
 
@@ -508,7 +510,7 @@ export class Notifications {
       changeId: string;
     },
   ): Promise<void> {
-    const { alerts, registry } = this.options;
+    const { alerts } = this.options;
     if (alerts.length === 0) return;
     const alertKind =
       change.state === "active"
@@ -544,7 +546,7 @@ export class Notifications {
       normalized,
       now: change.at,
     });
-    const planned = planTargets(event, alerts, this, registry);
+    const planned = this.options.planAlert(event);
     await insertDeliveries(trx, eventId, eventOrder(event.occurredAt, eventId), planned, change.at);
   }
 }
