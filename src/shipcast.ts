@@ -20,6 +20,7 @@ import { createSmtpTransport, emailNotifier } from "./notifiers/email/email.js";
 import { createGithubClients } from "./notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "./notifiers/github/github-comment.js";
 import { githubStatusNotifier } from "./notifiers/github/github-status.js";
+import { repositoryNotifyNotifier } from "./notifiers/github/repository-notify.js";
 import { RepositorySettingsCache } from "./notifiers/github/repository-settings.js";
 import { createGitlabClient } from "./notifiers/gitlab/gitlab-client.js";
 import { gitlabCommentNotifier } from "./notifiers/gitlab/gitlab-comment.js";
@@ -28,11 +29,7 @@ import { NotifierRegistry } from "./notifiers/kit/registry.js";
 import { slackNotifier } from "./notifiers/slack/slack.js";
 import { webhookNotifier } from "./notifiers/webhook/webhook.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
-import {
-  createDeliveryPlanner,
-  planTargets,
-  type TargetDirectory,
-} from "./routing/delivery-planner.js";
+import { createPlanner } from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
 import { NotificationCrud } from "./services/notifications/notification-crud.js";
 import { NotificationDirectory } from "./services/notifications/notification-directory.js";
@@ -93,6 +90,8 @@ export function createRegistry(
     const settingsCache = new RepositorySettingsCache();
     registry.register(githubStatusNotifier({ clients, settingsCache }));
     registry.register(githubCommentNotifier({ clients, sticky, settingsCache }));
+    // Reads the repository's `notify` for the planner; not an output a target can use.
+    registry.register(repositoryNotifyNotifier({ clients, settingsCache }));
   } else {
     for (const kind of ["github-status", "github-comment"]) {
       registry.markOff(kind, "set APP_ID and PRIVATE_KEY to run as the GitHub App");
@@ -168,6 +167,16 @@ export async function createShipcast(
   }
   const { registry } = outputs;
   const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
+  // The planner resolves targets in the directory, whose health tracker plans alerts with it.
+  const planner = createPlanner({
+    routes: routing.routes,
+    moreRoutes: () => directory.routes(),
+    targets: { get: (name) => directory.get(name) },
+    registry,
+    defaultOutputs: routing.defaultOutputs,
+    repositoryTargets: routing.repositoryTargets,
+    alerts: routing.alerts,
+  });
   const directory = new NotificationDirectory({
     db: store.db,
     box,
@@ -185,7 +194,7 @@ export async function createShipcast(
       onChange: () => directory.reload(),
     }),
     health: new NotificationHealthTracker({
-      planAlert: (event) => planTargets(event, routing.alerts, directory, registry),
+      planAlert: planner.planAlert,
     }),
   });
   try {
@@ -197,12 +206,13 @@ export async function createShipcast(
       throw new ConfigError(`SHIPCAST_ENCRYPTION_KEY: ${error.message}`);
     throw error;
   }
-  const targets: TargetDirectory = notifications;
+  const { targets, planFollowUps } = planner;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
         registry,
         targets,
+        planFollowUps,
         health: notifications,
         log,
         concurrency: config.delivery.concurrency,
@@ -216,12 +226,7 @@ export async function createShipcast(
         normalizeOptions: normalizeOptionsFrom(config),
         log,
         afterCommit: probot ? handToProbot(probot, log) : undefined,
-        planner: createDeliveryPlanner({
-          routes: routing.routes,
-          moreRoutes: () => notifications.routes(),
-          targets,
-          registry,
-        }),
+        planner: planner.plan,
         onDeliveries: () => deliveryWorker?.wake(),
         beforeBatch: () => notifications.refreshIfChanged(),
       })
@@ -231,6 +236,7 @@ export async function createShipcast(
     store,
     registry,
     targets,
+    planFollowUps,
     health: notifications,
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),

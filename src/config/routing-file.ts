@@ -14,6 +14,7 @@
  *     branches: ["main", "release/*"]
  *     notify: [ops-slack, release-mail]
  * alerts: [ops-slack]
+ * repository_targets: [ops-slack]
  * ```
  */
 import { readFileSync } from "node:fs";
@@ -25,6 +26,7 @@ import {
   ENVIRONMENT_TYPES,
   type EnvironmentType,
 } from "../events/deploy-event.js";
+import { REPOSITORY_NOTIFY_KIND } from "../notifiers/github/repository-notify.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { Route } from "../routing/route.js";
 
@@ -32,6 +34,12 @@ export type { Route } from "../routing/route.js";
 
 /** The routing file looked for in the working directory when SHIPCAST_CONFIG is unset. */
 export const DEFAULT_ROUTING_FILE = "shipcast.yml";
+
+/**
+ * Kinds of Shipcast's own deliveries (reading a repository's `notify`): not outputs a target may
+ * use, and not target names.
+ */
+const INTERNAL_KINDS: readonly string[] = [REPOSITORY_NOTIFY_KIND];
 
 /** A target's name: a letter or digit, then letters, digits, `-` and `_`. */
 export const TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/i;
@@ -63,6 +71,13 @@ export interface RoutingConfig {
   routes: Route[];
   /** Targets told when a target's delivery health changes, each once. */
   alerts: string[];
+  /**
+   * Targets a repository's `.github/shipcast.yml` may name under `notify`, each once; any other
+   * name is recorded as a skipped delivery.
+   */
+  repositoryTargets: string[];
+  /** Names of the default outputs that are on (a target each, see `Target.source`). */
+  defaultOutputs: string[];
 }
 
 /** One problem in the routing file. */
@@ -128,6 +143,9 @@ export const targetNameSchema = z
   .refine((name) => !name.toLowerCase().startsWith("ntf_"), {
     error:
       'target names starting with "ntf_" are reserved for notifications created through the API',
+  })
+  .refine((name) => !INTERNAL_KINDS.includes(name.toLowerCase()), {
+    error: "reserved for Shipcast's own deliveries",
   });
 
 const eventKindSchema = z.enum(DEPLOY_EVENT_KINDS, {
@@ -205,7 +223,8 @@ export const defaultsSchema = strictObject(
  * validated by its own `settings` schema so its errors land at `targets.<name>.<field>`.
  */
 export function targetSchema(registry: NotifierRegistry) {
-  const known = () => registry.kinds().sort().join(", ");
+  const kinds = () => registry.kinds().filter((kind) => !INTERNAL_KINDS.includes(kind));
+  const known = () => kinds().sort().join(", ");
   return z
     .object({
       /** The notifier kind; one registered in the notifier registry. Required, no default. */
@@ -217,7 +236,7 @@ export function targetSchema(registry: NotifierRegistry) {
     .catchall(z.unknown())
     .transform((target, ctx) => {
       const { kind, ...settings } = target;
-      const notifier = registry.get(kind);
+      const notifier = kinds().includes(kind) ? registry.get(kind) : undefined;
       const offReason = registry.offReason(kind);
       if (notifier === undefined && offReason !== undefined) {
         ctx.addIssue({
@@ -274,6 +293,15 @@ export function routingFileSchema(registry: NotifierRegistry) {
       .array(targetReferenceSchema)
       .nullish()
       .transform((alerts) => alerts ?? []),
+    /**
+     * Targets a repository's `.github/shipcast.yml` may name under `notify`; a repository naming
+     * any other target gets a skipped delivery saying so, so one repository cannot send to
+     * another team's channel. Default: none (a repository's `notify` reaches nothing).
+     */
+    repository_targets: z
+      .array(targetReferenceSchema)
+      .nullish()
+      .transform((names) => names ?? []),
   }).superRefine(checkTargetReferences, {
     // Unknown names are reported even when other parts of the file are invalid: every problem
     // is listed at once.
@@ -282,7 +310,7 @@ export function routingFileSchema(registry: NotifierRegistry) {
 }
 
 /**
- * Every `notify` and `alerts` entry must name a target of the file. Runs on a value that may be
+ * Every `notify`, `alerts` and `repository_targets` entry must name a target of the file. Runs on a value that may be
  * partly invalid (see `when` above), so it trusts no shape.
  */
 function checkTargetReferences(value: unknown, ctx: z.core.$RefinementCtx<unknown>): void {
@@ -309,6 +337,7 @@ function checkTargetReferences(value: unknown, ctx: z.core.$RefinementCtx<unknow
     });
   }
   check(value.alerts, ["alerts"]);
+  check(value.repository_targets, ["repository_targets"]);
 }
 
 /**
@@ -454,7 +483,7 @@ export function parseRoutingConfig(
     );
   }
 
-  const { targets, routes, alerts, defaults } = parsed.data;
+  const { targets, routes, alerts, defaults, repository_targets } = parsed.data;
   const config: RoutingConfig = {
     file: fileName,
     targets: new Map(
@@ -465,13 +494,22 @@ export function parseRoutingConfig(
     ),
     routes: routes.map(toRoute),
     alerts: [...new Set(alerts)],
+    repositoryTargets: [...new Set(repository_targets)],
+    defaultOutputs: [],
   };
   addDefaultOutputs(config, defaults, registry);
   return config;
 }
 
 function emptyRoutingConfig(registry?: NotifierRegistry): RoutingConfig {
-  const config: RoutingConfig = { file: undefined, targets: new Map(), routes: [], alerts: [] };
+  const config: RoutingConfig = {
+    file: undefined,
+    targets: new Map(),
+    routes: [],
+    alerts: [],
+    repositoryTargets: [],
+    defaultOutputs: [],
+  };
   if (registry) addDefaultOutputs(config, defaultsSchema.parse({}), registry);
   return config;
 }
@@ -489,6 +527,7 @@ function addDefaultOutputs(
     const setting = defaults[kind];
     if (setting === false || !registry.get(kind) || config.targets.has(kind)) continue;
     config.targets.set(kind, { name: kind, kind, settings: {}, source: "default" });
+    config.defaultOutputs.push(kind);
     const filters = setting === true ? { events: "all" as const } : setting;
     config.routes.push(toRoute({ ...filters, notify: [kind] }));
   }

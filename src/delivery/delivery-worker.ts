@@ -3,7 +3,6 @@ import type { DeployEvent } from "../events/deploy-event.js";
 import type { Logger } from "../logging/logger.js";
 import type { AttemptResult } from "../notifiers/kit/notifier.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
-import { planTargets, type TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {
   type AttemptRecord,
@@ -15,7 +14,12 @@ import {
   releaseAllLeases,
 } from "../store/deliveries-repository.js";
 import type { Database } from "../store/schema.js";
+import { attemptRecordOf } from "./attempt-record.js";
+import type { FollowUpPlanner, TargetDirectory } from "./delivery-plan.js";
+import { type FollowUps, followUpsOf, writeSkippedFollowUps } from "./follow-ups.js";
 import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
+
+export { attemptRecordOf, RESPONSE_EXCERPT_LIMIT } from "./attempt-record.js";
 
 /** What one attempt says about its target's receiver, for targets whose health is tracked. */
 export type TargetOutcome =
@@ -54,13 +58,15 @@ export function targetOutcomeOf(result: AttemptResult): TargetOutcome | undefine
   return undefined;
 }
 
-/** Longest response excerpt kept in the delivery log. */
-export const RESPONSE_EXCERPT_LIMIT = 16 * 1024;
-
 export interface DeliveryWorkerOptions {
   store: Store;
   registry: NotifierRegistry;
   targets: TargetDirectory;
+  /**
+   * The planner's answer to the target names a notifier returns (a repository's `notify`): the
+   * deliveries to write with the attempt, and the names refused.
+   */
+  planFollowUps: FollowUpPlanner;
   log: Logger;
   /** Deliveries in flight at once in this process. */
   concurrency: number;
@@ -90,10 +96,14 @@ export class DeliveryWorker {
   private inFlight = new Set<Promise<void>>();
   /** Claimed (leased) deliveries waiting for a free slot: claims are made in batches. */
   private queued: ClaimedDelivery[] = [];
-  /** Attempt records waiting for the next group commit, with their target's health outcome. */
+  /**
+   * Attempt records waiting for the next group commit, with their target's health outcome and
+   * the deliveries they refused.
+   */
   private records: Array<{
     record: AttemptRecord;
     health?: { target: string; outcome: TargetOutcome };
+    followUps?: FollowUps;
     done: () => void;
   }> = [];
   private flushScheduled = false;
@@ -228,9 +238,10 @@ export class DeliveryWorker {
   private record(
     record: AttemptRecord,
     health?: { target: string; outcome: TargetOutcome },
+    followUps?: FollowUps,
   ): Promise<void> {
     return new Promise((done) => {
-      this.records.push({ record, health, done });
+      this.records.push({ record, health, followUps, done });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       setImmediate(() => void this.flushRecords());
@@ -240,7 +251,7 @@ export class DeliveryWorker {
   private async flushRecords(): Promise<void> {
     const batch = this.records.splice(0);
     const { health } = this.options;
-    const outcomes = new Map(batch.flatMap((b) => (b.health ? [[b.record, b.health]] : [])));
+    const entries = new Map(batch.map((b) => [b.record, b]));
     let changed = false;
     try {
       await recordAttempts(
@@ -248,7 +259,9 @@ export class DeliveryWorker {
         batch.map((b) => b.record),
         {
           afterApplied: async (trx, record) => {
-            const outcome = outcomes.get(record);
+            const entry = entries.get(record);
+            if (entry?.followUps?.skipped.length) await writeSkippedFollowUps(trx, entry.followUps);
+            const outcome = entry?.health;
             if (!outcome || !health) return;
             if (await health.applyOutcome(trx, outcome.target, outcome.outcome)) changed = true;
           },
@@ -337,51 +350,11 @@ export class DeliveryWorker {
       else record.nextAttemptAt = new Date(Date.now() + delay).toISOString();
     }
     const outcome = state && state.state !== "disabled" ? targetOutcomeOf(result) : undefined;
+    const followUps = followUpsOf(result, event, delivery, this.options.planFollowUps);
     await this.record(
-      {
-        ...record,
-        followUps:
-          (result.outcome === "succeeded" || result.outcome === "skipped") &&
-          result.followUps?.length &&
-          event
-            ? {
-                eventId: delivery.event_id,
-                eventOrder: delivery.event_order,
-                planned: planTargets(event, result.followUps, targets, registry),
-              }
-            : undefined,
-      },
+      followUps ? { ...record, followUps: followUps.record } : record,
       outcome && { target: delivery.target, outcome },
+      followUps,
     );
   }
-}
-
-/** The request for the log: its body truncated like the answer's. */
-function truncateRequest(request: NonNullable<AttemptResult["request"]>) {
-  if (request.body === undefined || request.body.length <= RESPONSE_EXCERPT_LIMIT) return request;
-  return { ...request, body: request.body.slice(0, RESPONSE_EXCERPT_LIMIT) };
-}
-
-/**
- * The delivery-log record of one attempt's result (without a retry time: the caller decides
- * that). Answers and request bodies are cut at `RESPONSE_EXCERPT_LIMIT`.
- */
-export function attemptRecordOf(
-  result: AttemptResult,
-  attempt: { deliveryId: string; attempt: number; startedAt: string; durationMs: number },
-): AttemptRecord {
-  return {
-    ...attempt,
-    outcome: result.outcome,
-    httpStatus: result.httpStatus,
-    error:
-      result.outcome === "succeeded"
-        ? undefined
-        : result.outcome === "skipped"
-          ? `skipped: ${result.reason}`
-          : result.error,
-    response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
-    responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
-    request: result.request && JSON.stringify(truncateRequest(result.request)),
-  };
 }

@@ -8,7 +8,6 @@ import type { DeployEvent, DeployEventKind } from "../events/deploy-event.js";
 import { sampleEvent } from "../events/sample-event.js";
 import { type AttemptResult, defaultSubject } from "../notifiers/kit/notifier.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
-import type { TargetDirectory } from "../routing/delivery-planner.js";
 import type { Store } from "../store/database.js";
 import {
   type AttemptRecord,
@@ -21,7 +20,10 @@ import {
 } from "../store/deliveries-repository.js";
 import { insertSystemEvent } from "../store/events-repository.js";
 import { newId } from "../store/ids.js";
-import { attemptRecordOf, type TargetHealth, targetOutcomeOf } from "./delivery-worker.js";
+import { attemptRecordOf } from "./attempt-record.js";
+import type { FollowUpPlanner, TargetDirectory } from "./delivery-plan.js";
+import { type TargetHealth, targetOutcomeOf } from "./delivery-worker.js";
+import { followUpsOf, writeSkippedFollowUps } from "./follow-ups.js";
 
 /** What the API answers for a test send or a resend: the attempt. */
 export interface ManualAttempt {
@@ -56,6 +58,8 @@ export interface ManualDeliveryOptions {
   store: Store;
   registry: NotifierRegistry;
   targets: TargetDirectory;
+  /** The planner's answer to target names a resent delivery's notifier returns (see the worker). */
+  planFollowUps: FollowUpPlanner;
   health: TargetHealth;
   timeoutMs: number;
   /** Wakes the delivery workers (after a replay). */
@@ -181,8 +185,12 @@ export class ManualDelivery {
     }
     const outcome = targetOutcomeOf(result);
     const tracked = this.options.health.targetState(claimed.target) !== undefined;
+    // A resent repository `notify` reading plans its targets again, as the workers would.
+    const followUps = followUpsOf(result, event, claimed, this.options.planFollowUps);
+    if (followUps) record.followUps = followUps.record;
     await recordAttempts(this.options.store.db, [record], {
       afterApplied: async (trx) => {
+        if (followUps?.skipped.length) await writeSkippedFollowUps(trx, followUps);
         if (outcome && tracked)
           await this.options.health.applyOutcome(trx, claimed.target, outcome);
       },

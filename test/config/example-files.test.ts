@@ -30,6 +30,7 @@ describe("the example files in the repository", () => {
       expect([...routing.targets.keys()]).toEqual(["ops-slack", "release-mail"]);
       expect(routing.routes).toHaveLength(2);
       expect(routing.alerts).toEqual(["ops-slack"]);
+      expect(routing.repositoryTargets).toEqual(["ops-slack"]);
     } finally {
       close();
     }

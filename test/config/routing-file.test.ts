@@ -111,6 +111,43 @@ describe("parseRoutingConfig", () => {
     expect(config.alerts).toEqual([]);
   });
 
+  it("reads repository_targets, each name once; none by default", () => {
+    expect(parse(FULL).repositoryTargets).toEqual([]);
+    expect(parse("repository_targets:\n").repositoryTargets).toEqual([]);
+    const config = parse(`${FULL}repository_targets: [release-mail, ops-slack, release-mail]\n`);
+    expect(config.repositoryTargets).toEqual(["release-mail", "ops-slack"]);
+  });
+
+  it("reports a repository_targets entry that names no target, with its line", () => {
+    expect(problemLines(`${FULL}repository_targets: [ops-slack, team-chat]\n`)).toEqual([
+      'shipcast.yml:17 repository_targets[1]: unknown target "team-chat" (known: ops-slack, release-mail)',
+    ]);
+  });
+
+  it("reserves the internal repository notify reader: neither a target name nor a kind", () => {
+    const withReader = testRegistry().register(
+      defineNotifier({
+        kind: "github-repository-notify",
+        settings: z.object({}).strict(),
+        deliver: async () => ({ outcome: "succeeded" as const }),
+      }),
+    );
+    const problems = (text: string) => {
+      try {
+        parseRoutingConfig(text, "shipcast.yml", env, withReader);
+      } catch (error) {
+        return (error as RoutingFileError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+      return [];
+    };
+    expect(problems("targets:\n  x: { kind: github-repository-notify }\n")).toEqual([
+      'targets.x.kind: unknown kind "github-repository-notify" (known: email, slack)',
+    ]);
+    expect(
+      problems("targets:\n  github-repository-notify: { kind: email, to: [a@example.com] }\n"),
+    ).toEqual(["targets.github-repository-notify: reserved for Shipcast's own deliveries"]);
+  });
+
   it("interpolates ${VAR} in any string value, after parsing the YAML", () => {
     const config = parse(
       `targets:
@@ -162,7 +199,7 @@ routes:
   it("still reports an unknown key whose value names an unset variable", () => {
     expect(problemLines('extra: "${MISSING}"\n', {})).toEqual([
       "shipcast.yml:1 extra: environment variable MISSING is not set",
-      "shipcast.yml:1 extra: unknown key (allowed: targets, defaults, routes, alerts)",
+      "shipcast.yml:1 extra: unknown key (allowed: targets, defaults, routes, alerts, repository_targets)",
     ]);
   });
 
@@ -267,7 +304,7 @@ routes:
     [
       "an unknown top-level key",
       "target: {}\n",
-      "shipcast.yml:1 target: unknown key (allowed: targets, defaults, routes, alerts)",
+      "shipcast.yml:1 target: unknown key (allowed: targets, defaults, routes, alerts, repository_targets)",
     ],
     ["a wrong type", "routes: {}\n", "shipcast.yml:1 routes: expected a list, got a mapping"],
     [
@@ -300,7 +337,7 @@ extra: true
       'shipcast.yml:7 routes[0].notify[0]: unknown target "ops-slak" (known: chat, mail, ops-slack)',
       'shipcast.yml:9 routes[1].projects: expected a list, got a string ("web")',
       'shipcast.yml:10 alerts[0]: unknown target "pager" (known: chat, mail, ops-slack)',
-      "shipcast.yml:11 extra: unknown key (allowed: targets, defaults, routes, alerts)",
+      "shipcast.yml:11 extra: unknown key (allowed: targets, defaults, routes, alerts, repository_targets)",
     ]);
   });
 
@@ -377,6 +414,8 @@ describe("loadRoutingFile", () => {
       targets: new Map(),
       routes: [],
       alerts: [],
+      repositoryTargets: [],
+      defaultOutputs: [],
     });
   });
 
@@ -450,6 +489,7 @@ describe("default outputs (commit statuses and comments)", () => {
       { events: "all", notify: ["github-status"] },
       { events: "all", notify: ["github-comment"] },
     ]);
+    expect(config.defaultOutputs).toEqual(["github-status", "github-comment"]);
   });
 
   it("turns one off with false and narrows another with filters", () => {
@@ -460,6 +500,7 @@ describe("default outputs (commit statuses and comments)", () => {
       withGithub(),
     );
     expect([...config.targets.keys()]).toEqual(["github-comment"]);
+    expect(config.defaultOutputs).toEqual(["github-comment"]);
     expect(config.routes).toEqual([
       { events: "all", environments: ["PREVIEW"], notify: ["github-comment"] },
     ]);

@@ -80,6 +80,15 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
         get: (name) =>
           ["t", "t2"].includes(name) ? { name, kind: "test", settings: {} } : undefined,
       },
+      // As the planner does: known names become deliveries, "refused" is refused, others vanish.
+      planFollowUps: (_event, names) => ({
+        planned: names
+          .filter((name) => name === "t2")
+          .map((target) => ({ target, kind: "test", subject: "s" })),
+        skipped: names
+          .filter((name) => name === "refused")
+          .map((target) => ({ target, kind: "test", subject: "s", reason: "not allowed here" })),
+      }),
       log: pino({ level: "silent" }),
       concurrency: options.concurrency ?? 4,
       timeoutMs: options.timeoutMs ?? 2000,
@@ -196,6 +205,33 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
         : undefined;
     });
     expect(all.map((d) => d.target).sort()).toEqual(["t", "t2"]);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("records a follow-up the planner refuses as a skipped delivery with the reason, and sends nothing to it", async () => {
+    await setup(async () =>
+      calls.length === 1
+        ? { outcome: "skipped", reason: "nothing to post", followUps: ["refused", "t2"] }
+        : { outcome: "succeeded" },
+    );
+    const id = await enqueue(deployEvent("2026-01-01T00:00:00.000Z"));
+    await worker?.start();
+    await settled(id);
+    const event = (await getDelivery(store.db, id))?.delivery.event_id ?? "";
+    const all = await eventually(async () => {
+      const page = await listDeliveries(store.db, { eventId: event }, { limit: 10 });
+      return page.items.length === 3 && page.items.every((d) => d.status !== "pending")
+        ? page.items
+        : undefined;
+    });
+    const refused = all.find((d) => d.target === "refused");
+    expect(refused).toMatchObject({ status: "skipped", last_error: "skipped: not allowed here" });
+    const log = await getDelivery(store.db, refused?.id ?? "");
+    expect(log?.attempts).toEqual([
+      expect.objectContaining({ outcome: "skipped", error: "skipped: not allowed here" }),
+    ]);
+    expect(all.find((d) => d.target === "t2")?.status).toBe("succeeded");
+    // The first delivery and t2's: nothing was attempted for the refused name.
     expect(calls).toHaveLength(2);
   });
 

@@ -166,7 +166,8 @@ describe("GitHub-side deployments and GitHub Enterprise", () => {
         headers: { authorization: `Bearer ${SECRETS.admin}` },
       });
       const page = (await list.json()) as { items: Array<{ status: string }> };
-      return page.items.length === 2 && page.items.every((d) => d.status !== "pending")
+      // The status, the comment, and the reading of the repository's notify list.
+      return page.items.length === 3 && page.items.every((d) => d.status !== "pending")
         ? true
         : undefined;
     });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { DeployEvent } from "../../src/events/deploy-event.js";
-import { wildcardMatcher } from "../../src/routing/patterns.js";
 import { type Route, routeEvent } from "../../src/routing/route.js";
 
 /** A production `deploy.succeeded` of `web-shop` from `acme/web-shop` on `main`, unless told. */
@@ -297,27 +296,5 @@ describe("routeEvent", () => {
     expect(routeEvent(event({ ref: "release/1" }), routes)).toEqual(["t"]);
     expect(routeEvent(event({ ref: "main" }), routes)).toEqual([]);
     expect(routeEvent(event({ ref: "release/2" }), routes)).toEqual(["t"]);
-  });
-});
-
-describe("wildcardMatcher", () => {
-  it.each<[string, boolean, string, boolean]>([
-    ["a*c", false, "abc", true],
-    ["a*c", false, "a/b/c", true],
-    ["a*c", false, "ac", true],
-    ["a*c", false, "abd", false],
-    ["a**c", false, "abc", true],
-    ["*", false, "", true],
-    ["", false, "", true],
-    ["", false, "x", false],
-    ["a.c", false, "abc", false],
-    ["a.c", false, "a.c", true],
-    ["(a)+[b]$^|?{1}\\", false, "(a)+[b]$^|?{1}\\", true],
-    ["ABC", false, "abc", false],
-    ["ABC", true, "abc", true],
-    ["Ä*", true, "äx", true],
-    ["a*", false, "a\nb", true],
-  ])("%j (case-insensitive: %s) on %j → %s", (pattern, caseInsensitive, value, expected) => {
-    expect(wildcardMatcher(pattern, { caseInsensitive })(value)).toBe(expected);
   });
 });

@@ -9,7 +9,6 @@
 import { z } from "zod";
 import type { DeployEvent, EventKind } from "../../events/deploy-event.js";
 import { isHttpUrl } from "../../outbound/http-facts.js";
-import { DEFAULT_OUTPUT_KINDS } from "../kit/default-outputs.js";
 import { defaultSubject, defineNotifier, hasCommitOn, type Notifier } from "../kit/notifier.js";
 import { statusContext, statusDescription, truncateDescription } from "../kit/status-context.js";
 import { type GithubClients, githubRepositoryOf } from "./github-clients.js";
@@ -134,17 +133,12 @@ export function githubStatusNotifier(deps: GithubStatusDeps): Notifier<GithubSta
             reason: `environment ${event.environment.name} (${event.environment.type}) is not in the environments of ${REPOSITORY_SETTINGS_PATH}`,
           };
         }
-        // The repository's `notify` targets are honoured here, once per event, whether or not
-        // statuses are on: the status output is the one that reads the file for every event.
-        const names = repositorySettings.notify.filter(
-          (name) => !(DEFAULT_OUTPUT_KINDS as readonly string[]).includes(name),
-        );
-        const followUps = names.length > 0 ? { followUps: names } : {};
+        // The repository's `notify` targets are not this output's business: the planner reads
+        // them through their own delivery (`repository-notify.ts`), whether statuses are on or not.
         if (!repositorySettings.statuses) {
           return {
             outcome: "skipped",
             reason: `commit statuses are off in ${REPOSITORY_SETTINGS_PATH}`,
-            ...followUps,
           };
         }
 
@@ -166,7 +160,6 @@ export function githubStatusNotifier(deps: GithubStatusDeps): Notifier<GithubSta
           outcome: "succeeded",
           httpStatus: response.status,
           response: JSON.stringify({ id, state: posted, context: name, target_url }),
-          ...followUps,
         };
       } catch (error) {
         if (invalidatesInstallation(error)) clients.forget(owner, repo);

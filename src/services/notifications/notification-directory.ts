@@ -9,9 +9,9 @@
  */
 import type { Kysely } from "kysely";
 import type { Target } from "../../config/routing-file.js";
+import type { ResolvedTarget, TargetDirectory } from "../../delivery/delivery-plan.js";
 import type { Logger } from "../../logging/logger.js";
 import type { NotifierRegistry } from "../../notifiers/kit/registry.js";
-import type { ResolvedTarget, TargetDirectory } from "../../routing/delivery-planner.js";
 import type { Route } from "../../routing/route.js";
 import { listNotificationRows, notificationsStamp } from "../../store/notifications-repository.js";
 import type { Database } from "../../store/schema.js";

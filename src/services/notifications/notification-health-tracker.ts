@@ -5,8 +5,8 @@
  * the injected `planAlert`.
  */
 import type { Transaction } from "kysely";
+import type { PlannedDelivery } from "../../delivery/delivery-plan.js";
 import type { DeployEvent } from "../../events/deploy-event.js";
-import type { PlannedDelivery } from "../../routing/delivery-planner.js";
 import { eventOrder, insertDeliveries } from "../../store/deliveries-repository.js";
 import { insertSystemEvent } from "../../store/events-repository.js";
 import {

@@ -5,7 +5,7 @@
  * `notification-directory.ts`, `notification-crud.ts`, `notification-health-tracker.ts`.
  */
 import type { Transaction } from "kysely";
-import type { ResolvedTarget, TargetDirectory } from "../../routing/delivery-planner.js";
+import type { ResolvedTarget, TargetDirectory } from "../../delivery/delivery-plan.js";
 import type { Route } from "../../routing/route.js";
 import type { Database } from "../../store/schema.js";
 import type { NotificationCrud } from "./notification-crud.js";

@@ -225,13 +225,20 @@ describe("the github-status notifier", () => {
     });
   });
 
-  it("names the repository's notify targets as follow-ups, with statuses on or off", async () => {
-    mockRepositoryReady("statuses: false\nnotify: [ops-slack, github-comment]\n");
+  it("leaves the repository's notify targets to their own delivery when statuses are off", async () => {
+    mockRepositoryReady("statuses: false\nnotify: [ops-slack]\n");
     expect(await deliver(netlifyEvent())).toEqual({
       outcome: "skipped",
       reason: "commit statuses are off in .github/shipcast.yml",
-      followUps: ["ops-slack"],
     });
+  });
+
+  it("leaves the repository's notify targets to their own delivery when it posts", async () => {
+    mockRepositoryReady("notify: [ops-slack]\n");
+    expectStatus();
+    const result = await deliver(netlifyEvent());
+    expect(result).toMatchObject({ outcome: "succeeded" });
+    expect(result).not.toHaveProperty("followUps");
   });
 
   it("skips environments the repository did not list", async () => {
