@@ -1,0 +1,83 @@
+/**
+ * The body of a route that takes one: at most 1 MiB (413, refused from `Content-Length` before
+ * reading, else as it streams in), and JSON (400 otherwise), whatever `Content-Type` says. The
+ * API has always read bodies that way, and scripts rely on it: `curl -d` sends
+ * `application/x-www-form-urlencoded`. The route's zod schema then validates it (422).
+ */
+import { createMiddleware } from "hono/factory";
+import type { ApiEnv } from "./api-env.js";
+
+/** Largest API request body: notifications are small. */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
+
+/** The client went away before its body was complete: there is no one to answer. */
+export class RequestAbortedError extends Error {
+  override name = "RequestAbortedError";
+}
+
+/** The body's bytes, or undefined once it is larger than `limit`. */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        // Answer now, and let the rest flow away unread (the server bounds how long), so the
+        // connection can carry the next request.
+        void discard(reader);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    throw new RequestAbortedError(error instanceof Error ? error.message : String(error));
+  }
+  return Buffer.concat(chunks, size);
+}
+
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The connection closed: nothing left to discard.
+  }
+}
+
+/**
+ * Reads, limits and checks the body, then hands it on as `application/json` so that the route's
+ * validator (`c.req.valid("json")`) sees it. With `optional`, an empty body stands for `{}`.
+ */
+export function jsonBody(options: { optional?: boolean } = {}) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const bytes = await readLimited(c.req.raw, MAX_API_BODY_BYTES);
+    if (bytes === undefined) {
+      return c.json({ error: `request body larger than ${MAX_API_BODY_BYTES} bytes` }, 413);
+    }
+    let text = new TextDecoder().decode(bytes).trim();
+    if (text === "" && options.optional) text = "{}";
+    try {
+      JSON.parse(text);
+    } catch {
+      return c.json({ error: "the request body is not valid JSON" }, 400);
+    }
+    const headers = new Headers(c.req.header());
+    headers.set("content-type", "application/json");
+    headers.delete("content-length");
+    headers.delete("transfer-encoding");
+    // Hono's own body-limit middleware replaces the request the same way.
+    c.req.raw = new Request(c.req.url, {
+      method: c.req.method,
+      headers,
+      body: text,
+      signal: c.req.raw.signal,
+    });
+    await next();
+  });
+}
