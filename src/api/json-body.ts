@@ -2,13 +2,19 @@
  * The body of a route that takes one: at most 1 MiB (413, refused from `Content-Length` before
  * reading, else as it streams in), and JSON (400 otherwise), whatever `Content-Type` says. The
  * API has always read bodies that way, and scripts rely on it: `curl -d` sends
- * `application/x-www-form-urlencoded`. The route's zod schema then validates it (422).
+ * `application/x-www-form-urlencoded`. The route's zod schema then validates it (422), once it
+ * is known not to nest deeper than any request needs: validation and its messages may recurse
+ * into a value, and a valid body can nest deep enough to overflow the stack.
  */
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "./api-env.js";
+import { problemsBody } from "./problems.js";
 
 /** Largest API request body: notifications are small. */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
+
+/** Deeper than any request body of this API needs (theirs nest three levels at most). */
+export const MAX_API_BODY_DEPTH = 64;
 
 /** The client went away before its body was complete: there is no one to answer. */
 export class RequestAbortedError extends Error {
@@ -51,6 +57,33 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
 }
 
 /**
+ * How deep the arrays and objects of `json` (valid JSON text) nest, counted without parsing and
+ * without recursion; counting stops once past `stopAfter`.
+ */
+export function nestingDepth(json: string, stopAfter: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > stopAfter) break;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/**
  * Reads, limits and checks the body, then hands it on as `application/json` so that the route's
  * validator (`c.req.valid("json")`) sees it. With `optional`, an empty body stands for `{}`.
  */
@@ -66,6 +99,10 @@ export function jsonBody(options: { optional?: boolean } = {}) {
       JSON.parse(text);
     } catch {
       return c.json({ error: "the request body is not valid JSON" }, 400);
+    }
+    if (nestingDepth(text, MAX_API_BODY_DEPTH) > MAX_API_BODY_DEPTH) {
+      const message = `nests deeper than ${MAX_API_BODY_DEPTH} levels`;
+      return c.json(problemsBody([{ field: "(body)", message }]), 422);
     }
     const headers = new Headers(c.req.header());
     headers.set("content-type", "application/json");

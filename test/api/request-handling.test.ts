@@ -69,6 +69,43 @@ describe("how the API handles requests", () => {
     expect(empty.status).toBe(400);
   });
 
+  it("refuses a body nesting deeper than 64 levels with 422, so no depth of valid JSON answers 500", async () => {
+    const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    const requests: Array<[string, string, string]> = [
+      [
+        "POST",
+        "/api/v1/notifications",
+        `{"kind":"webhook","url":"https://example.com/","events":[${deep(20_000)}]}`,
+      ],
+      ["POST", "/api/v1/notifications", `{"kind":${deep(200_000)}}`],
+      ["POST", "/api/v1/tokens", deep(65)],
+      ["PATCH", "/api/v1/notifications/ntf_doesnotexist0000", `{"headers":{"a":${deep(20_000)}}}`],
+      ["POST", "/api/v1/notifications/ntf_doesnotexist0000/test", `{"event":${deep(65)}}`],
+    ];
+    for (const [method, path, body] of requests) {
+      const res = await call(path, { method, headers: auth, body });
+      expect(res.status, `${method} ${path}`).toBe(422);
+      expect(res.body).toEqual({
+        error: "validation failed",
+        problems: [{ field: "(body)", message: "nests deeper than 64 levels" }],
+      });
+    }
+    // 64 levels are read, and brackets and quotes inside strings are not nesting.
+    const shallow = await call("/api/v1/tokens", {
+      method: "POST",
+      headers: auth,
+      body: `{"name":"x","scope":"read","extra":${deep(63)}}`,
+    });
+    expect(shallow.status).toBe(422);
+    expect(JSON.stringify(shallow.body)).not.toContain("nests deeper");
+    const brackets = await call("/api/v1/tokens", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ name: `"\\[${"[{".repeat(48)}`, scope: "read" }),
+    });
+    expect(brackets.status).toBe(201);
+  });
+
   it("refuses a body above 1 MiB with 413, whether declared or streamed", async () => {
     const big = JSON.stringify({ name: "x".repeat(MIB), scope: "read" });
     const declared = await call("/api/v1/tokens", { method: "POST", headers: auth, body: big });
