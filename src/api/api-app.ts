@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type ManualDelivery, ManualDeliveryError } from "../delivery/manual-delivery.js";
 import type { Logger } from "../logging/logger.js";
+import { RequestAbortedError } from "../server/read-body.js";
 import {
   NotificationInputError,
   type Notifications,
@@ -21,7 +22,6 @@ import { API_BASE, type ApiApp, type ApiEnv } from "./api-env.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
 import { documentsRoutes } from "./documents-routes.js";
 import { eventsRoutes } from "./events-routes.js";
-import { RequestAbortedError } from "./json-body.js";
 import { notificationsRoutes } from "./notifications-routes.js";
 import { registerDocumentParts } from "./openapi.js";
 import { invalidQueryMessage, problemsBody, problemsOf } from "./problems.js";

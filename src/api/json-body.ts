@@ -7,6 +7,7 @@
  * into a value, and a valid body can nest deep enough to overflow the stack.
  */
 import { createMiddleware } from "hono/factory";
+import { RequestAbortedError } from "../server/read-body.js";
 import type { ApiEnv } from "./api-env.js";
 import { problemsBody } from "./problems.js";
 
@@ -15,11 +16,6 @@ export const MAX_API_BODY_BYTES = 1024 * 1024;
 
 /** Deeper than any request body of this API needs (theirs nest three levels at most). */
 export const MAX_API_BODY_DEPTH = 64;
-
-/** The client went away before its body was complete: there is no one to answer. */
-export class RequestAbortedError extends Error {
-  override name = "RequestAbortedError";
-}
 
 /** The body's bytes, or undefined once it is larger than `limit`. */
 async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import type { Logger } from "../logging/logger.js";
 
-/** What the HTTP server calls for `/api/v1/*` (`url` and `path` as it parsed them). */
+/** What the HTTP server calls for `/api/v1/*`; the app reads method, path and query from `req`. */
 export type ApiHandler = (
   req: IncomingMessage,
   res: ServerResponse,
