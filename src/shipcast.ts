@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Probot } from "probot";
+import { createApiApp } from "./api/api-app.js";
+import { createApiHandler } from "./api/node-listener.js";
 import { RateLimiter } from "./api/rate-limit.js";
-import { createApiRouter } from "./api/router.js";
-import { apiRoutes } from "./api/routes.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
@@ -241,13 +241,18 @@ export async function createShipcast(
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),
   });
-  const api = createApiRouter({
-    routes: apiRoutes({ store, notifications, manual, version: VERSION }),
-    store,
-    adminToken: config.adminToken,
-    limiter: new RateLimiter(),
+  const api = createApiHandler(
+    createApiApp({
+      store,
+      notifications,
+      manual,
+      version: VERSION,
+      adminToken: config.adminToken,
+      limiter: new RateLimiter(),
+      log,
+    }),
     log,
-  });
+  );
   const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DEPLOY_EVENT_KINDS } from "../events/deploy-event.js";
+import { decodeCursor } from "../store/events-repository.js";
 
 export const errorSchema = z.object({ error: z.string() }).describe("What went wrong");
 
@@ -23,6 +24,21 @@ export function listOf<T extends z.ZodType>(item: T) {
   });
 }
 
+/** `?cursor=`: the `next` of an earlier page, parsed to the id the next page starts after. */
+const cursorParam = z
+  .string()
+  .transform((cursor, ctx) => {
+    const after = decodeCursor(cursor);
+    if (after === undefined) {
+      ctx.addIssue({ code: "custom", message: "not a cursor this API returned" });
+      return z.NEVER;
+    }
+    return after;
+  })
+  .optional()
+  .describe("The `next` of the previous page");
+
+/** The paging parameters of every list: `limit` and `cursor` (parsed to the id to start after). */
 export const pageQuery = {
   limit: z.coerce
     .number()
@@ -31,7 +47,7 @@ export const pageQuery = {
     .max(200)
     .default(50)
     .describe("Page size (1-200). Default 50"),
-  cursor: z.string().optional().describe("The `next` of the previous page"),
+  cursor: cursorParam,
 };
 
 export const DELIVERY_STATUSES = [
@@ -41,6 +57,29 @@ export const DELIVERY_STATUSES = [
   "superseded",
   "skipped",
 ] as const;
+
+/** `GET /api/v1/deliveries`: filtered by event, target and status. */
+export const deliveriesQuerySchema = z.object({
+  event: z.string().min(1).optional(),
+  target: z.string().min(1).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  ...pageQuery,
+});
+
+/** `GET /api/v1/notifications/{id}/deliveries`: filtered by status. */
+export const notificationDeliveriesQuerySchema = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  ...pageQuery,
+});
+
+export const EVENT_STATUSES = ["pending", "processed", "ignored", "failed"] as const;
+
+/** `GET /api/v1/events`: filtered by source and status. */
+export const eventsQuerySchema = z.object({
+  source: z.enum(["github", "gitlab", "netlify", "shipcast"]).optional(),
+  status: z.enum(EVENT_STATUSES).optional(),
+  ...pageQuery,
+});
 
 export const deliverySummarySchema = z.object({
   id: z
@@ -127,7 +166,7 @@ export const eventSummarySchema = z.object({
   id: z.string(),
   source: z.string(),
   source_event: z.string().nullable(),
-  status: z.enum(["pending", "processed", "ignored", "failed"]),
+  status: z.enum(EVENT_STATUSES),
   reason: z.string().nullable(),
   kind: z.string().nullable(),
   project: z.string().nullable(),

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import { constantTimeEqual } from "../sources/constant-time.js";
 import {
   findLiveToken,
@@ -29,12 +28,12 @@ const UNAUTHORIZED: AuthResult = {
 };
 
 /**
- * Checks `Authorization: Bearer <token>`: `SHIPCAST_ADMIN_TOKEN` (every scope) compared in
+ * Checks an `Authorization: Bearer <token>` header: `SHIPCAST_ADMIN_TOKEN` (every scope) compared in
  * constant time, or an API token (`shc_…`) looked up by its SHA-256 and compared in constant time.
  * With no admin token configured the API is off, and says so, rather than open.
  */
 export async function authenticate(
-  req: IncomingMessage,
+  authorization: string | undefined,
   adminToken: string | undefined,
   store: Store,
 ): Promise<AuthResult> {
@@ -45,7 +44,7 @@ export async function authenticate(
       message: "The management API is off: set SHIPCAST_ADMIN_TOKEN to enable it",
     };
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
   const presented = match?.[1];
   if (!presented) return UNAUTHORIZED;
   if (constantTimeEqual(presented, adminToken)) {

@@ -1,3 +1,6 @@
+import type { Context } from "hono";
+import type { ApiEnv } from "./api-env.js";
+
 /**
  * A sliding-window limit per caller for the operations that make outgoing requests on demand
  * (test, resend). GitLab allows 5 test deliveries per minute per user; so do we, per token.
@@ -26,4 +29,25 @@ export class RateLimiter {
     this.hits.set(key, recent);
     return { ok: true };
   }
+}
+
+/**
+ * The check a rate-limited route's handler makes once its request is valid (an invalid one is
+ * not counted): undefined while the caller has uses left, else the 429 to answer.
+ */
+export type RateLimit = ReturnType<typeof rateLimitWith>;
+
+/** {@link RateLimit} over `limiter`, per calling token. */
+export function rateLimitWith(limiter: RateLimiter) {
+  return (c: Context<ApiEnv>) => {
+    const taken = limiter.take(c.var.principal.key);
+    if (taken.ok) return undefined;
+    return c.json(
+      {
+        error: `too many test and resend requests: at most 5 a minute per token; retry in ${taken.retryAfterSeconds} s`,
+      },
+      429,
+      { "retry-after": String(taken.retryAfterSeconds) },
+    );
+  };
 }
