@@ -1,8 +1,20 @@
+/**
+ * The benchmarks' child processes and scratch space: starting a server in its own process,
+ * waiting until it is ready, stopping or killing it, and removing temporary folders, so that no
+ * child or folder outlives the run however it ends.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import type { ReadyMessage } from "./servers/child.js";
+
+/** The project's root folder. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Every child still running; killed on any exit of the parent. */
 const live = new Set<ChildProcess>();
@@ -22,6 +34,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const child of live) child.kill("SIGKILL");
     process.exit(130);
   });
+}
+
+/** Our environment, with tsx pointed at the project's tsconfig, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, "tsconfig.json"), ...extra };
 }
 
 /** Prefixes each line a child writes, so its output cannot be mistaken for the results. */
@@ -155,10 +172,20 @@ export async function stopChild(child: Child, graceMs = 15_000): Promise<number 
   return child.exited;
 }
 
-/** Removes `dir` when the benchmark exits, however it exits (or earlier with `removeNow`). */
-export function removeOnExit(dir: string): { removeNow(): void } {
+/** SIGKILL (`kill -9`): the child dies at once, mid-whatever; resolves once it has exited. */
+export async function killChild(child: Child): Promise<number | string> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill("SIGKILL");
+  }
+  return child.exited;
+}
+
+/** A scratch folder, removed when the benchmark exits however it exits (or with `removeNow`). */
+export function scratchDir(prefix: string): { dir: string; removeNow(): void } {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
   scratch.add(dir);
   return {
+    dir,
     removeNow() {
       scratch.delete(dir);
       rmSync(dir, { recursive: true, force: true });
@@ -166,7 +193,49 @@ export function removeOnExit(dir: string): { removeNow(): void } {
   };
 }
 
-/** Kills every child still running (used in `finally`). */
-export function killAll(): void {
-  for (const child of live) child.kill("SIGKILL");
+/** A port free on 127.0.0.1 right now (the child binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolvePort(address.port);
+        else reject(new Error("could not find a free port"));
+      });
+    });
+  });
+}
+
+/** A running process's resident set size in bytes (Linux `/proc`), or NaN when unknown. */
+export function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Runs a benchmark's `main` and exits with its code: 1 when it throws (the error printed), and
+ * every child killed whatever happened.
+ */
+export async function runEntry(what: string, main: () => Promise<number>): Promise<never> {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (error) {
+    console.error(
+      `\n${what} failed:`,
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
+    code = 1;
+  } finally {
+    for (const child of live) child.kill("SIGKILL");
+  }
+  process.exit(code);
 }
