@@ -28,12 +28,30 @@ process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
+/** Clean-ups an interrupted run still owes (a PostgreSQL schema to drop); see `onInterrupt`. */
+const owed = new Set<() => Promise<void>>();
+/** Set once a signal arrived: the signal handler exits, not the failing run it interrupted. */
+let interrupted = false;
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
+  process.on(signal, async () => {
     console.error(`\n${signal}: stopping the benchmark servers`);
+    interrupted = true;
     for (const child of live) child.kill("SIGKILL");
+    // `finally` blocks never run after process.exit: do what they would have, for a while.
+    const cleanups = Promise.allSettled([...owed].map((cleanup) => cleanup()));
+    await Promise.race([cleanups, new Promise((r) => setTimeout(r, 5000))]);
     process.exit(130);
   });
+}
+
+/**
+ * Runs `cleanup` if the run is interrupted by a signal before `settled()` is called, which
+ * the normal path calls once it has cleaned up itself.
+ */
+export function onInterrupt(cleanup: () => Promise<void>): { settled(): void } {
+  owed.add(cleanup);
+  return { settled: () => owed.delete(cleanup) };
 }
 
 /** Our environment, with tsx pointed at the project's tsconfig, plus `extra`. */
@@ -229,6 +247,8 @@ export async function runEntry(what: string, main: () => Promise<number>): Promi
   try {
     code = await main();
   } catch (error) {
+    // Killed children make the run fail; the signal handler is cleaning up and will exit.
+    if (interrupted) await new Promise(() => {});
     console.error(
       `\n${what} failed:`,
       error instanceof Error ? (error.stack ?? error.message) : error,

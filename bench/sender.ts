@@ -22,6 +22,8 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Called once an event is acknowledged (the chaos run's progress). */
   onAck?: (acknowledged: number) => void;
+  /** No new event is started after this time (`performance.now()`): the run's time bound. */
+  deadline?: number;
 }
 
 export interface Ingest {
@@ -35,6 +37,8 @@ export interface Ingest {
   retries: number;
   /** Events never acknowledged: every try failed. */
   gaveUp: number;
+  /** Events never sent: the deadline came first. */
+  unsent: number;
   firstSend: number;
   firstAck: number;
   lastAck: number;
@@ -78,6 +82,7 @@ export async function sendEvents(events: BenchEvent[], options: SendOptions): Pr
   let retries = 0;
   let duplicates = 0;
   let gaveUp = 0;
+  let unsent = 0;
   let firstAck = Number.POSITIVE_INFINITY;
   let lastAck = 0;
   const firstSend = now();
@@ -86,6 +91,10 @@ export async function sendEvents(events: BenchEvent[], options: SendOptions): Pr
       const index = next++;
       const event = events[index];
       if (event === undefined) return;
+      if (options.deadline !== undefined && performance.now() > options.deadline) {
+        unsent++;
+        continue;
+      }
       let acknowledged = false;
       for (let attempt = 0; attempt < options.attempts && !acknowledged; attempt++) {
         if (attempt > 0) {
@@ -111,5 +120,5 @@ export async function sendEvents(events: BenchEvent[], options: SendOptions): Pr
     }
   };
   await Promise.all(Array.from({ length: options.senders }, sender));
-  return { acks, duplicates, problems, retries, gaveUp, firstSend, firstAck, lastAck };
+  return { acks, duplicates, problems, retries, gaveUp, unsent, firstSend, firstAck, lastAck };
 }

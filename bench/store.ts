@@ -9,6 +9,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { type Engine, openStore, type Store } from "../src/store/database.js";
 import type { DeliveriesTable, DeliveryAttemptsTable } from "../src/store/schema.js";
+import { onInterrupt } from "./processes.js";
 
 export type { Engine, Store };
 
@@ -47,7 +48,9 @@ export async function freshDatabase(engine: Engine, dir: string): Promise<BenchD
   }
   if (!POSTGRES_URL) throw new Error("PostgreSQL runs need SHIPCAST_TEST_POSTGRES_URL");
   const schema = `bench_${randomBytes(6).toString("hex")}`;
+  const drop = () => adminQuery(`drop schema if exists ${schema} cascade`);
   await adminQuery(`create schema ${schema}`);
+  const interrupted = onInterrupt(drop);
   const url = new URL(POSTGRES_URL);
   url.searchParams.set("options", `-c search_path=${schema}`);
   return {
@@ -55,7 +58,8 @@ export async function freshDatabase(engine: Engine, dir: string): Promise<BenchD
     url: url.toString(),
     where: `schema ${schema} on ${url.host}${url.pathname}`,
     async drop() {
-      await adminQuery(`drop schema if exists ${schema} cascade`);
+      await drop();
+      interrupted.settled();
     },
   };
 }
