@@ -59,6 +59,7 @@ import {
   openBenchStore,
   POSTGRES_URL,
   type Store,
+  total,
 } from "./store.js";
 
 const ENGINES: readonly Engine[] = ["sqlite", "postgres"];
@@ -237,7 +238,7 @@ async function account(
     duplicates,
     badSignatures,
     lost,
-    lostTotal: Object.values(lost).reduce((a, b) => a + b, 0),
+    lostTotal: total(lost),
   };
 }
 

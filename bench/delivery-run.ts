@@ -25,6 +25,7 @@ import {
   readStoreFacts,
   type Store,
   type StoreFacts,
+  total,
 } from "./store.js";
 
 export interface DeliveryRunOptions {
@@ -310,10 +311,7 @@ export function runFigures(run: DeliveryRun): Figure[] {
     ["where a delivery's time goes", "(store timestamps, ms precision; first attempt)"],
     ...stages,
     ["store", `${run.where}, read after Shipcast stopped`],
-    [
-      "  events",
-      `${int(Object.values(store.events).reduce((a, b) => a + b, 0))} (${counts(store.events)})`,
-    ],
+    ["  events", `${int(total(store.events))} (${counts(store.events)})`],
     ["  deliveries", `${int(store.deliveries.length)} (${counts(store.byStatus)})`],
     ["  attempts logged", `${int(store.attempts.length)} (${counts(store.attemptsByOutcome)})`],
     [
