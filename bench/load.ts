@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
+import { percentile } from "./stats.js";
 
 export interface LoadOptions {
   /** Full URL of the webhook route. */
@@ -40,12 +41,6 @@ export interface LoadResult {
 interface ClientInternals {
   reqsMade?: unknown;
   responseMax?: unknown;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
 }
 
 /**

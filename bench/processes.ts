@@ -1,8 +1,20 @@
+/**
+ * The benchmarks' child processes and scratch space: starting a server in its own process,
+ * waiting until it is ready, stopping or killing it, and removing temporary folders, so that no
+ * child or folder outlives the run however it ends.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import type { ReadyMessage } from "./servers/child.js";
+
+/** The project's root folder. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Every child still running; killed on any exit of the parent. */
 const live = new Set<ChildProcess>();
@@ -16,12 +28,35 @@ process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
+/** Clean-ups an interrupted run still owes (a PostgreSQL schema to drop); see `onInterrupt`. */
+const owed = new Set<() => Promise<void>>();
+/** Set once a signal arrived: the signal handler exits, not the failing run it interrupted. */
+let interrupted = false;
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
+  process.on(signal, async () => {
     console.error(`\n${signal}: stopping the benchmark servers`);
+    interrupted = true;
     for (const child of live) child.kill("SIGKILL");
+    // `finally` blocks never run after process.exit: do what they would have, for a while.
+    const cleanups = Promise.allSettled([...owed].map((cleanup) => cleanup()));
+    await Promise.race([cleanups, new Promise((r) => setTimeout(r, 5000))]);
     process.exit(130);
   });
+}
+
+/**
+ * Runs `cleanup` if the run is interrupted by a signal before `settled()` is called, which
+ * the normal path calls once it has cleaned up itself.
+ */
+export function onInterrupt(cleanup: () => Promise<void>): { settled(): void } {
+  owed.add(cleanup);
+  return { settled: () => owed.delete(cleanup) };
+}
+
+/** Our environment, with tsx pointed at the project's tsconfig, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, "tsconfig.json"), ...extra };
 }
 
 /** Prefixes each line a child writes, so its output cannot be mistaken for the results. */
@@ -155,10 +190,20 @@ export async function stopChild(child: Child, graceMs = 15_000): Promise<number 
   return child.exited;
 }
 
-/** Removes `dir` when the benchmark exits, however it exits (or earlier with `removeNow`). */
-export function removeOnExit(dir: string): { removeNow(): void } {
+/** SIGKILL (`kill -9`): the child dies at once, mid-whatever; resolves once it has exited. */
+export async function killChild(child: Child): Promise<number | string> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill("SIGKILL");
+  }
+  return child.exited;
+}
+
+/** A scratch folder, removed when the benchmark exits however it exits (or with `removeNow`). */
+export function scratchDir(prefix: string): { dir: string; removeNow(): void } {
+  const dir = mkdtempSync(join(os.tmpdir(), prefix));
   scratch.add(dir);
   return {
+    dir,
     removeNow() {
       scratch.delete(dir);
       rmSync(dir, { recursive: true, force: true });
@@ -166,7 +211,51 @@ export function removeOnExit(dir: string): { removeNow(): void } {
   };
 }
 
-/** Kills every child still running (used in `finally`). */
-export function killAll(): void {
-  for (const child of live) child.kill("SIGKILL");
+/** A port free on 127.0.0.1 right now (the child binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolvePort(address.port);
+        else reject(new Error("could not find a free port"));
+      });
+    });
+  });
+}
+
+/** A running process's resident set size in bytes (Linux `/proc`), or NaN when unknown. */
+export function rssBytes(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Runs a benchmark's `main` and exits with its code: 1 when it throws (the error printed), and
+ * every child killed whatever happened.
+ */
+export async function runEntry(what: string, main: () => Promise<number>): Promise<never> {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (error) {
+    // Killed children make the run fail; the signal handler is cleaning up and will exit.
+    if (interrupted) await new Promise(() => {});
+    console.error(
+      `\n${what} failed:`,
+      error instanceof Error ? (error.stack ?? error.message) : error,
+    );
+    code = 1;
+  } finally {
+    for (const child of live) child.kill("SIGKILL");
+  }
+  process.exit(code);
 }

@@ -11,7 +11,7 @@ export interface ReadyMessage {
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === "") {
-    console.error(`${name} is not set: this server is started by bench/run.ts`);
+    console.error(`${name} is not set: this server is started by a benchmark (bench/)`);
     process.exit(2);
   }
   return value;

@@ -1,0 +1,191 @@
+/**
+ * The fan-out and one-subject parts of the delivery benchmark.
+ *
+ *   fanout   N events × M signed webhook targets on SQLite, then a bare undici loop posting the
+ *            very bodies Shipcast delivered (kept by the receiver) to the same paths, as many in
+ *            flight as DELIVERY_CONCURRENCY: Shipcast's deliveries/s as a share of the loop's.
+ *   subject  N events of one subject (one repository, environment and PR) to one webhook target:
+ *            one process on SQLite, and two sharing PostgreSQL when it is configured. Ordering
+ *            per subject allows one delivery at a time, so this is the per-subject rate.
+ */
+import { type BareJob, bareFigures, runBare } from "./bare-loop.js";
+import { type DeliveryRunOptions, missing, runDeliveries, runFigures } from "./delivery-run.js";
+import { buildEvents, FIXTURE, hookPath } from "./events.js";
+import {
+  againstAim,
+  briefMachine,
+  int,
+  markdownTable,
+  ms,
+  printFigures,
+  progress,
+} from "./print.js";
+import { startReceiver } from "./receiver.js";
+import type { Engine } from "./store.js";
+
+const AIM_VS_BARE = 0.5;
+
+/** What every delivery run of these parts shares. */
+export type CommonSettings = Pick<
+  DeliveryRunOptions,
+  "sourceSecret" | "targetSecret" | "concurrency" | "senders" | "timeoutMs" | "cpuProfDir"
+>;
+
+export interface FanoutSettings extends CommonSettings {
+  events: number;
+  targets: number;
+  subjects: number;
+}
+
+/** The fan-out part; returns what went missing. */
+export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
+  const expected = settings.events * settings.targets;
+  progress(`fanout: building and signing ${int(settings.events)} events from ${FIXTURE}`);
+  const events = await buildEvents(settings.sourceSecret, settings.events, settings.subjects);
+  progress("fanout: receiver starting (own process, keeps the bodies)");
+  const receiver = await startReceiver({ keepBodies: true });
+  try {
+    const warmup: BareJob[] = events
+      .slice(0, Math.ceil(Math.min(expected, 1000) / settings.targets))
+      .flatMap((event) =>
+        Array.from({ length: settings.targets }, (_, i) => ({
+          path: hookPath(i),
+          body: event.body.toString("utf8"),
+        })),
+      );
+    progress(`fanout: warm-up, ${warmup.length} bare requests (not counted)`);
+    await runBare(receiver, warmup, settings.concurrency, settings.targetSecret);
+    await receiver.reset();
+
+    const shipcast = await runDeliveries({
+      ...settings,
+      label: "shipcast",
+      engine: "sqlite",
+      processes: 1,
+      receiver,
+      events,
+      targets: settings.targets,
+    });
+    // The same bodies to the same paths; cycled if some never arrived (reported below).
+    const kept = await receiver.bodies();
+    await receiver.reset();
+    const jobs: BareJob[] = Array.from({ length: expected }, (_, i) => {
+      const [path, body] = kept[i % Math.max(1, kept.length)] ?? [hookPath(0), "{}"];
+      return { path, body };
+    });
+    progress(`bare: ${int(expected)} requests, ${settings.concurrency} in flight`);
+    const bare = await runBare(receiver, jobs, settings.concurrency, settings.targetSecret);
+
+    console.log("\nfanout results");
+    printFigures(
+      "\nshipcast — src/main.ts on SQLite: ingest, event worker, delivery workers",
+      runFigures(shipcast),
+    );
+    printFigures(
+      `\nbare — createOutboundHttp().fetch in a loop, ${settings.concurrency} in flight, the bodies Shipcast delivered, to the same paths`,
+      bareFigures(bare),
+    );
+    const vsBare = shipcast.rate / bare.rate;
+    printFigures("\nShipcast against the aim (information only)", [
+      ["deliveries/s vs bare", againstAim(vsBare, AIM_VS_BARE, "the bare loop on SQLite")],
+    ]);
+
+    const lost = missing(shipcast);
+    const bareMissing = expected - bare.received;
+    console.log("\nTable (for the README)\n");
+    console.log(
+      `${int(settings.events)} Netlify \`deploy_created\` events × ${settings.targets} signed \`webhook\` targets = ${int(expected)} deliveries to a local \`200 ok\` receiver (own process), DELIVERY_CONCURRENCY ${settings.concurrency}, ${shipcast.subjects} subjects, SQLite, ${briefMachine()}.\n`,
+    );
+    const rows = [
+      [
+        "shipcast (src/main.ts, SQLite)",
+        `${int(shipcast.received)}/${int(expected)}`,
+        int(shipcast.rate),
+        ms(shipcast.latency.p50),
+        ms(shipcast.latency.p99),
+        "event 202 → request at receiver",
+      ],
+      [
+        `bare (undici loop, ${settings.concurrency} in flight)`,
+        `${int(bare.received)}/${int(expected)}`,
+        int(bare.rate),
+        ms(bare.latency.p50),
+        ms(bare.latency.p99),
+        "request → answer",
+      ],
+    ];
+    const header = ["run", "deliveries", "deliveries/s", "p50 ms", "p99 ms", "latency is"];
+    for (const line of markdownTable(header, rows, [false, true, true, true, true, false])) {
+      console.log(line);
+    }
+    console.log(
+      `\nShipcast: ${againstAim(vsBare, AIM_VS_BARE, "the bare loop's deliveries/s")}; every success logged: ${shipcast.store.succeededWithoutAttempt === 0 ? "yes" : "no"}; ${int(lost)} missing.`,
+    );
+    const problems: string[] = [];
+    if (lost > 0) {
+      problems.push(
+        `fanout: ${int(lost)} Shipcast deliveries never reached the receiver (${shipcast.wait.how})`,
+      );
+    }
+    if (bareMissing > 0) problems.push(`fanout: ${int(bareMissing)} bare requests never arrived`);
+    return problems;
+  } finally {
+    await receiver.stop();
+  }
+}
+
+export interface SubjectSettings extends CommonSettings {
+  events: number;
+  engines: Engine[];
+}
+
+/** The one-subject part; returns what went missing. */
+export async function subjectPart(settings: SubjectSettings): Promise<string[]> {
+  const events = await buildEvents(settings.sourceSecret, settings.events, 1);
+  const receiver = await startReceiver();
+  const problems: string[] = [];
+  const rows: string[][] = [];
+  try {
+    for (const engine of settings.engines) {
+      const processes = engine === "postgres" ? 2 : 1;
+      await receiver.reset();
+      const run = await runDeliveries({
+        ...settings,
+        label: `subject-${engine}`,
+        engine,
+        processes,
+        receiver,
+        events,
+        targets: 1,
+      });
+      printFigures(
+        `\nsubject — ${int(settings.events)} events of one subject to one webhook target, ${processes} process(es) on ${engine}`,
+        runFigures(run),
+      );
+      rows.push([
+        `${engine}, ${processes} process(es)`,
+        `${int(run.received)}/${int(run.expected)}`,
+        int(run.rate),
+        int(run.drainRate),
+        ms(run.latency.p50),
+      ]);
+      const lost = missing(run);
+      if (lost > 0) problems.push(`subject ${engine}: ${int(lost)} deliveries never arrived`);
+    }
+  } finally {
+    await receiver.stop();
+  }
+  console.log(
+    `\nOne subject (table for the README): ${int(settings.events)} Netlify events of one repository, environment and PR → one webhook target, DELIVERY_CONCURRENCY ${settings.concurrency}, ${briefMachine()}.\n`,
+  );
+  const header = [
+    "engine",
+    "delivered",
+    "deliveries/s",
+    "after last ack/s",
+    "p50 ack → arrival ms",
+  ];
+  for (const line of markdownTable(header, rows, [false, true, true, true, true]))
+    console.log(line);
+  return problems;
+}
