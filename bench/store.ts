@@ -4,9 +4,11 @@
  * migrations, the same tables), and the counts a report needs. Reading the store directly, not
  * through the management API, keeps the figures independent of the API's shape.
  */
+
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
+import { parseDatabaseUrl } from "../src/config/env.js";
 import { type Engine, openStore, type Store } from "../src/store/database.js";
 import type { DeliveriesTable, DeliveryAttemptsTable } from "../src/store/schema.js";
 import { onInterrupt } from "./processes.js";
@@ -66,7 +68,9 @@ export async function freshDatabase(engine: Engine, dir: string): Promise<BenchD
 
 /** Opens the store at `url` (creating its tables when it is new). */
 export function openBenchStore(url: string): Promise<Store> {
-  return openStore(url);
+  const location = parseDatabaseUrl(url);
+  if (!location) throw new Error(`not a DATABASE_URL: ${url}`);
+  return openStore(location);
 }
 
 /** `count(*)` comes back as a string from PostgreSQL (bigint) and a number from SQLite. */
