@@ -1,8 +1,21 @@
 import { existsSync } from "node:fs";
+import { createProgram } from "./cli/program.js";
 import { ConfigError, loadConfig } from "./config/env.js";
+import { createProbot } from "./github-app.js";
 import { createLogger } from "./logging/logger.js";
+import { createOutboundHttp } from "./outbound/http-client.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
-import { createShipcast, describeRouting, describeSources, VERSION } from "./shipcast.js";
+import {
+  createRegistry,
+  createShipcast,
+  describeRouting,
+  describeSources,
+  loadRouting,
+  type Shipcast,
+  VERSION,
+} from "./shipcast.js";
+import { openStore } from "./store/database.js";
+import { StickyComments } from "./store/sticky-comments-repository.js";
 
 /** `npm start`: read the configuration, open the store, serve, and stop cleanly on signals. */
 async function main(): Promise<void> {
@@ -76,7 +89,55 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
-main().catch((error: unknown) => {
-  console.error("shipcast: failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+/** `shipcast serve` (and `shipcast` alone): `main`, reporting a start that failed. */
+function serve(): Promise<void> {
+  return main().catch((error: unknown) => {
+    console.error("shipcast: failed to start:", error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
+
+/**
+ * `shipcast check`: reads the environment and the routing file as start-up does and prints what
+ * start-up prints about them, or its error; opens no store, listens on nothing. Exit code 1 on
+ * any problem.
+ */
+async function check(): Promise<number> {
+  // The outputs that keep pull/merge-request comments are only registered with a comment store;
+  // an in-memory one stands in for the real store, which check leaves untouched.
+  const scratch = await openStore("sqlite::memory:");
+  try {
+    const config = loadConfig();
+    const probot = await createProbot(config, createLogger(config.logLevel));
+    const http = createOutboundHttp({ guard: config.network });
+    const outputs = createRegistry(config, {
+      http,
+      probot,
+      sticky: new StickyComments(scratch.db),
+    });
+    try {
+      const routing = loadRouting(config, outputs.registry);
+      const lines = [
+        ...describeSources(config),
+        // describeRouting reads only these two of a running Shipcast.
+        ...describeRouting({ routing, registry: outputs.registry } as Shipcast),
+      ];
+      for (const line of lines) console.log(line);
+      console.log("check: ok (the environment and the routing file are valid)");
+      return 0;
+    } finally {
+      outputs.close();
+    }
+  } catch (error) {
+    console.error(`shipcast: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await scratch.close();
+  }
+}
+
+void createProgram({ version: VERSION, serve, check })
+  .run(process.argv)
+  .then((code) => {
+    if (code !== undefined) process.exit(code);
+  });
