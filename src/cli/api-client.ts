@@ -1,4 +1,4 @@
-import { CliError } from "./exit-codes.js";
+import { CliError, EXIT } from "./exit-codes.js";
 
 /** A problem by field, as the API's 422 answers list them. */
 export interface FieldProblem {
@@ -16,7 +16,7 @@ export class ApiError extends CliError {
   ) {
     super(
       `${status} ${error}`,
-      1,
+      EXIT.failed,
       problems.map((p) => `  ${p.field}: ${p.message}`),
     );
   }

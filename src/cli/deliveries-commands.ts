@@ -49,8 +49,10 @@ export interface ManualAttempt {
   response: string | null;
 }
 
+/** The statuses a delivery list can be filtered by. */
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "superseded", "skipped"];
 
+/** A delivery as a table row (also under an event in `events show`). */
 export const deliveryColumns: Column<DeliverySummary>[] = [
   { heading: "ID", value: (d) => d.id },
   { heading: "EVENT", value: (d) => d.event_id },

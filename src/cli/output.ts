@@ -21,6 +21,7 @@ export interface Output {
   data(value: unknown): void;
 }
 
+/** Output to the process's stdout (results) and stderr (notes). */
 export function processOutput(json: boolean): Output {
   return {
     json,

@@ -22,6 +22,7 @@ export interface RootCommands {
   check(): Promise<number>;
 }
 
+/** The program, and how to run it with the exit codes above. */
 export interface ShipcastProgram {
   command: Command;
   /**
@@ -31,6 +32,7 @@ export interface ShipcastProgram {
   run(argv: string[]): Promise<number | undefined>;
 }
 
+/** Builds the `shipcast` program around the root's `serve` and `check`. */
 export function createProgram(root: RootCommands): ShipcastProgram {
   let serving = false;
   let checkCode: number = EXIT.ok;

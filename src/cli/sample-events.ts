@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 
 type Json = Record<string, unknown>;
 
+/** One sample event `send` can post. */
 export interface Sample {
   source: "github" | "gitlab" | "netlify";
   /** The provider's event name, as the user types it. */
@@ -112,6 +113,7 @@ function gitlabTime(now: Date, zone: "+0000" | "UTC"): string {
   return `${now.toISOString().slice(0, 19).replace("T", " ")} ${zone}`;
 }
 
+/** The sample of `event` from `source`, if there is one. */
 export function findSample(source: string, event: string): Sample | undefined {
   return SAMPLES.find((s) => s.source === source && s.event === event);
 }
