@@ -99,8 +99,8 @@ function serve(): Promise<void> {
 
 /**
  * `shipcast check`: reads the environment and the routing file as start-up does and prints what
- * start-up prints about them, or its error; opens no store, listens on nothing. Exit code 1 on
- * any problem.
+ * start-up prints about them, or its error; leaves the store alone and listens on nothing. Exit
+ * code 1 on any problem.
  */
 async function check(): Promise<number> {
   // The outputs that keep pull/merge-request comments are only registered with a comment store;
