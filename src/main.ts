@@ -1,80 +1,20 @@
-import { existsSync } from "node:fs";
-import { ConfigError, describeStoreLocation, loadConfig } from "./config/env.js";
-import { createLogger } from "./logging/logger.js";
-import { startWebhookProxy } from "./server/webhook-proxy.js";
-import { createShipcast, describeRouting, describeSources, VERSION } from "./shipcast.js";
+import { readFileSync } from "node:fs";
+import { createProgram } from "./cli/program.js";
 
-/** `npm start`: read the configuration, open the store, serve, and stop cleanly on signals. */
-async function main(): Promise<void> {
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`shipcast: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const log = createLogger(config.logLevel);
-  let shipcast: Awaited<ReturnType<typeof createShipcast>>;
-  try {
-    shipcast = await createShipcast(config, log);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`shipcast: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const address = await shipcast.listen();
-  log.info(`store: ${describeStoreLocation(config.database)}`);
-  for (const line of describeSources(config)) log.info(line);
-  for (const line of describeRouting(shipcast)) log.info(line);
-  log.info(
-    config.githubApp
-      ? `GitHub App ${config.githubApp.appId}: installation clients available`
-      : "GitHub App: off (set APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH to run as the GitHub App)",
-  );
-  log.info(
-    config.adminToken
-      ? "management API: on at /api/v1"
-      : "management API: off (set SHIPCAST_ADMIN_TOKEN to enable /api/v1)",
-  );
-  log.info(
-    config.encryptionKey
-      ? "secrets at rest: encrypted with SHIPCAST_ENCRYPTION_KEY"
-      : "secrets at rest: no key (the API refuses secrets until SHIPCAST_ENCRYPTION_KEY is set; openssl rand -base64 32)",
-  );
-  log.info(
-    config.network.allowLocal
-      ? "network guard: local networks allowed (ALLOW_LOCAL_NETWORK=true); metadata addresses blocked"
-      : config.network.allowedNetworks.length > 0
-        ? `network guard: public addresses and ${config.network.allowedNetworks.join(", ")} (ALLOWED_NETWORKS)`
-        : "network guard: public addresses only (set ALLOW_LOCAL_NETWORK=true for receivers on your own network)",
-  );
-  if (!config.workers) log.info("workers: off in this process (SHIPCAST_WORKERS=false)");
-  const proxy = config.webhookProxyUrl
-    ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
-    : undefined;
-  // Last, so that whoever waits for this line has seen the whole start-up report.
-  log.info(`Shipcast ${VERSION} listening on http://${config.host ?? "localhost"}:${address.port}`);
+/**
+ * The `shipcast` command (and `npm start`, which is `shipcast serve`). The server is imported
+ * only by `serve` and `check`: the commands that talk to a running server start fast.
+ */
+const { version } = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+) as { version: string };
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: shutting down`);
-    await proxy?.stop();
-    await shipcast.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-main().catch((error: unknown) => {
-  console.error("shipcast: failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+void createProgram({
+  version,
+  serve: async () => (await import("./serve.js")).serve(),
+  check: async () => (await import("./serve.js")).check(),
+})
+  .run(process.argv)
+  .then((code) => {
+    if (code !== undefined) process.exit(code);
+  });

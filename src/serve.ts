@@ -1,0 +1,138 @@
+/**
+ * Start-up and its dry run, for `shipcast serve` and `shipcast check`. Loaded only by those
+ * commands, so the API-client commands start without loading the server.
+ */
+import { existsSync } from "node:fs";
+import { ConfigError, describeStoreLocation, loadConfig } from "./config/env.js";
+import { createProbot } from "./github-app.js";
+import { createLogger } from "./logging/logger.js";
+import { createOutboundHttp } from "./outbound/http-client.js";
+import { startWebhookProxy } from "./server/webhook-proxy.js";
+import {
+  createRegistry,
+  createShipcast,
+  describeRouting,
+  describeSources,
+  loadRouting,
+  type Shipcast,
+  VERSION,
+} from "./shipcast.js";
+import { openStore } from "./store/database.js";
+import { StickyComments } from "./store/sticky-comments-repository.js";
+
+/** `npm start`: read the configuration, open the store, serve, and stop cleanly on signals. */
+async function main(): Promise<void> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`shipcast: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  let shipcast: Awaited<ReturnType<typeof createShipcast>>;
+  try {
+    shipcast = await createShipcast(config, log);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`shipcast: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const address = await shipcast.listen();
+  log.info(`store: ${describeStoreLocation(config.database)}`);
+  for (const line of describeSources(config)) log.info(line);
+  for (const line of describeRouting(shipcast)) log.info(line);
+  log.info(
+    config.githubApp
+      ? `GitHub App ${config.githubApp.appId}: installation clients available`
+      : "GitHub App: off (set APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH to run as the GitHub App)",
+  );
+  log.info(
+    config.adminToken
+      ? "management API: on at /api/v1"
+      : "management API: off (set SHIPCAST_ADMIN_TOKEN to enable /api/v1)",
+  );
+  log.info(
+    config.encryptionKey
+      ? "secrets at rest: encrypted with SHIPCAST_ENCRYPTION_KEY"
+      : "secrets at rest: no key (the API refuses secrets until SHIPCAST_ENCRYPTION_KEY is set; openssl rand -base64 32)",
+  );
+  log.info(
+    config.network.allowLocal
+      ? "network guard: local networks allowed (ALLOW_LOCAL_NETWORK=true); metadata addresses blocked"
+      : config.network.allowedNetworks.length > 0
+        ? `network guard: public addresses and ${config.network.allowedNetworks.join(", ")} (ALLOWED_NETWORKS)`
+        : "network guard: public addresses only (set ALLOW_LOCAL_NETWORK=true for receivers on your own network)",
+  );
+  if (!config.workers) log.info("workers: off in this process (SHIPCAST_WORKERS=false)");
+  const proxy = config.webhookProxyUrl
+    ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
+    : undefined;
+  // Last, so that whoever waits for this line has seen the whole start-up report.
+  log.info(`Shipcast ${VERSION} listening on http://${config.host ?? "localhost"}:${address.port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    await proxy?.stop();
+    await shipcast.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+/** `shipcast serve` (and `shipcast` alone): `main`, reporting a start that failed. */
+export function serve(): Promise<void> {
+  return main().catch((error: unknown) => {
+    console.error("shipcast: failed to start:", error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
+
+/**
+ * `shipcast check`: reads the environment and the routing file as start-up does and prints what
+ * start-up prints about them, or its error; leaves the store alone and listens on nothing. Exit
+ * code 1 on any problem.
+ */
+export async function check(): Promise<number> {
+  // The outputs that keep pull/merge-request comments are only registered with a comment store;
+  // an in-memory one stands in for the real store, which check leaves untouched.
+  const scratch = await openStore({ engine: "sqlite", path: ":memory:" });
+  try {
+    const config = loadConfig();
+    const probot = await createProbot(config, createLogger(config.logLevel));
+    const http = createOutboundHttp({ guard: config.network });
+    const outputs = createRegistry(config, {
+      http,
+      probot,
+      sticky: new StickyComments(scratch.db),
+    });
+    try {
+      const routing = loadRouting(config, outputs.registry);
+      const lines = [
+        ...describeSources(config),
+        // describeRouting reads only these two of a running Shipcast.
+        ...describeRouting({ routing, registry: outputs.registry } as Shipcast),
+      ];
+      for (const line of lines) console.log(line);
+      console.log("check: ok (the environment and the routing file are valid)");
+      return 0;
+    } finally {
+      outputs.close();
+    }
+  } catch (error) {
+    console.error(`shipcast: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    await scratch.close();
+  }
+}
