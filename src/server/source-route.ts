@@ -77,7 +77,14 @@ export function createSourceRoute(options: SourceRouteOptions) {
     }
 
     const reservation = budget.reservation();
+    const refuseBusy = () =>
+      answerUnread(req, res, 503, busy, { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) });
     try {
+      // A declared length is reserved whole before anything is read (else chunk by chunk).
+      if (Number.isFinite(declared) && !reservation.ensure(declared)) {
+        refuseBusy();
+        return;
+      }
       // Asked to wait for a go-ahead (Expect: 100-continue; the server hands such requests here
       // without answering 100 itself): only now is the body wanted.
       if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
@@ -90,7 +97,7 @@ export function createSourceRoute(options: SourceRouteOptions) {
           return;
         }
         if (error instanceof InflightLimitError) {
-          answerUnread(req, res, 503, busy, { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) });
+          refuseBusy();
           return;
         }
         if (error instanceof RequestAbortedError) return;

@@ -1,7 +1,7 @@
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { githubSignature, netlifySignature } from "../helpers/signing.js";
 
 /**
@@ -129,6 +129,44 @@ describe("answers decided by the headers, before the body is read", () => {
       expect(await send("wrong")).toEqual({ status: 401, reused: true });
     } finally {
       agent.destroy();
+    }
+  });
+});
+
+describe("Expect: 100-continue with no room in MAX_INFLIGHT_BYTES", () => {
+  let app: TestShipcast;
+  beforeAll(async () => {
+    app = await startTestShipcast("sqlite", {
+      MAX_PAYLOAD_BYTES: "4096",
+      MAX_INFLIGHT_BYTES: "4096",
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it("is answered 503 with Retry-After instead of a go-ahead", async () => {
+    const token = `x-gitlab-token: ${SECRETS.gitlab}`;
+    // A verified request that announces 3000 bytes and sends only the headers: the server
+    // reserves them and waits.
+    const { port } = new URL(app.url);
+    const holder = connect(Number(port), "127.0.0.1");
+    holder.on("error", () => {});
+    await new Promise<void>((resolve) => holder.once("connect", () => resolve()));
+    holder.write(head("/api/gitlab/webhooks", [token], 3000));
+    try {
+      const answer = await eventually(async () => {
+        const text = await headOnly(
+          app.url,
+          head("/api/gitlab/webhooks", [token, "expect: 100-continue"], 3000),
+        );
+        // Until the server has seen the holder's headers, this one gets the go-ahead itself.
+        return text.startsWith("HTTP/1.1 100") ? undefined : text;
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nretry-after: 5\r\n/i);
+    } finally {
+      holder.destroy();
     }
   });
 });
