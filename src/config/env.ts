@@ -151,6 +151,36 @@ export const envSchema = z.object({
   GITLAB_TOKEN: optionalSecret,
   /** Largest accepted webhook body in bytes. Default 26214400 (25 MB). */
   MAX_PAYLOAD_BYTES: positiveInteger(DEFAULT_MAX_PAYLOAD_BYTES),
+  // --- Limits against unauthenticated load (see httpLimits below and README "Limits and hardening").
+  /**
+   * Bytes of webhook bodies held in memory at once across all requests; a request that would go
+   * beyond is answered 503 with Retry-After. Default 4 × MAX_PAYLOAD_BYTES.
+   */
+  MAX_INFLIGHT_BYTES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return undefined;
+      const parsed = Number(value);
+      if (!Number.isSafeInteger(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: "custom", message: `expected a positive integer, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  /** Time a client has to send its request headers, in milliseconds. Default 10000. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInteger(10_000),
+  /** Time a client has to send its whole request, in milliseconds. Default 60000. */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInteger(60_000),
+  /**
+   * Idle time after which a keep-alive connection is closed, in milliseconds. Default 65000 (above
+   * the 60 s idle timeout of common load balancers, which must close first).
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInteger(65_000),
+  /** Open connections at once; more are closed on arrival. Default 1000. */
+  HTTP_MAX_CONNECTIONS: positiveInteger(1000),
+  /** Open connections at once from one address (IPv6: one /64). Default 100. */
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: positiveInteger(100),
   /** Bearer token for the management API; the API is off while unset. */
   SHIPCAST_ADMIN_TOKEN: optionalSecret.refine(
     (value) => value === undefined || value.length >= 16,
@@ -292,6 +322,19 @@ export interface Config {
   /** SHIPCAST_ENCRYPTION_KEY: the 32-byte key for secrets at rest, when set. */
   encryptionKey: Buffer | undefined;
   email: { smtpUrl: string | undefined; from: string };
+  /** Limits on what clients may hold: bytes buffered, time, connections. */
+  limits: HttpLimits;
+}
+
+/** The server's limits against unauthenticated load, from the HTTP_* and MAX_INFLIGHT_* settings. */
+export interface HttpLimits {
+  /** MAX_INFLIGHT_BYTES: body bytes buffered at once across all requests. */
+  maxInflightBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
 }
 
 /** Raised when the environment is invalid; the message lists every problem by variable. */
@@ -346,7 +389,40 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     network: { allowLocal: e.ALLOW_LOCAL_NETWORK, allowedNetworks: e.ALLOWED_NETWORKS },
     encryptionKey: e.SHIPCAST_ENCRYPTION_KEY,
     email: { smtpUrl: e.SMTP_URL, from: e.EMAIL_FROM },
+    limits: httpLimits(e),
   };
+}
+
+/** The HTTP limits, with the checks that relate one setting to another. */
+function httpLimits(e: Env): HttpLimits {
+  const limits: HttpLimits = {
+    maxInflightBytes: e.MAX_INFLIGHT_BYTES ?? 4 * e.MAX_PAYLOAD_BYTES,
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+  };
+  const problems: string[] = [];
+  if (limits.maxInflightBytes < e.MAX_PAYLOAD_BYTES) {
+    problems.push(
+      `MAX_INFLIGHT_BYTES: must be at least MAX_PAYLOAD_BYTES (${e.MAX_PAYLOAD_BYTES}), or a body of the largest accepted size could never be read`,
+    );
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}): the headers are part of the request`,
+    );
+  }
+  if (limits.maxConnectionsPerAddress > limits.maxConnections) {
+    problems.push(
+      `HTTP_MAX_CONNECTIONS_PER_ADDRESS: must not exceed HTTP_MAX_CONNECTIONS (${limits.maxConnections})`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  }
+  return limits;
 }
 
 function githubAppConfig(e: Env): Config["githubApp"] {

@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
+import { ByteBudget } from "./byte-budget.js";
+import { limitConnectionsPerAddress } from "./connection-limits.js";
 import { sendError, sendJson } from "./respond.js";
 import { createSourceRoute } from "./source-route.js";
 
@@ -22,9 +25,14 @@ export interface HttpServerOptions {
 /**
  * The HTTP front door: a bare `node:http` server, because the ingest path must stay as fast as
  * one. Source routes verify, store and acknowledge; everything else is the API and health.
+ * The limits of `config.limits` bound what a client can hold: body bytes in memory (shared by
+ * the source routes), time for headers, for the whole request and idle between requests, and
+ * connections, per address and in all.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { config, store, inbox, log, version, api } = options;
+  const { limits } = config;
+  const budget = new ByteBudget(limits.maxInflightBytes);
   const sourceRoutes = new Map<string, Handler>(
     SOURCES.map((source) => [
       source.route,
@@ -32,11 +40,27 @@ export function createHttpServer(options: HttpServerOptions): Server {
         source,
         secret: config.sources[source.name as keyof Config["sources"]]?.secret,
         maxPayloadBytes: config.maxPayloadBytes,
+        budget,
         inbox,
         log,
       }),
     ]),
   );
+
+  // Which response is being written on a socket: a client error then must not write another.
+  const answering = new WeakMap<Socket, ServerResponse>();
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    answering.set(socket, res);
+    res.once("finish", () => {
+      if (answering.get(socket) === res) answering.delete(socket);
+    });
+    route(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url, method: req.method }, "request failed");
+      sendError(res, 500, "internal error");
+    });
+  }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://shipcast.invalid");
@@ -44,6 +68,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
     const sourceRoute = sourceRoutes.get(path);
     if (sourceRoute) return sourceRoute(req, res);
+    // Source routes decide themselves whether a body announced by Expect: 100-continue is wanted.
+    if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
 
     if (path === "/healthz") {
       try {
@@ -78,19 +104,43 @@ export function createHttpServer(options: HttpServerOptions): Server {
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
-    route(req, res).catch((error: unknown) => {
-      log.error({ err: error, url: req.url, method: req.method }, "request failed");
-      sendError(res, 500, "internal error");
-    });
-  });
-  // Malformed HTTP (bad headers, truncated request lines) never reaches a handler.
-  server.on("clientError", (error, socket) => {
-    if ((error as NodeJS.ErrnoException).code === "ECONNRESET" || !socket.writable) {
-      socket.destroy();
-      return;
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node enforces the two timeouts above only when it checks its connections (every 30 s by
+      // default): check often enough that a slow client is closed close to its deadline.
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 2)),
+      ),
+    },
+    handle,
+  );
+  // Requests with Expect: 100-continue reach the same handler without Node answering 100 first.
+  server.on("checkContinue", handle);
+  server.maxConnections = limits.maxConnections;
+  limitConnectionsPerAddress(server, limits.maxConnectionsPerAddress);
+  // Malformed HTTP (bad headers, truncated request lines) and clients past their time limit never
+  // reach a handler: they get a status line when nothing else was written, and are closed.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const inFlight = answering.get(socket);
+    if (error.code !== "ECONNRESET" && socket.writable && !inFlight?.headersSent) {
+      socket.write(clientErrorAnswer(error.code));
     }
-    socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    socket.destroy();
   });
   return server;
+}
+
+/** The raw answer to a request the parser refused or a client past its time limit. */
+function clientErrorAnswer(code: string | undefined): string {
+  const status =
+    code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "408 Request Timeout"
+      : code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+  return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }

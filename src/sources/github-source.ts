@@ -1,11 +1,20 @@
-import { verify } from "@octokit/webhooks-methods";
-import { sha256Hex } from "./constant-time.js";
+import { hmacSha256Matches, sha256Hex } from "./constant-time.js";
 import { normalizeGithub } from "./github-normalize.js";
-import { header, MalformedBodyError, parseJsonObject, type SourceDefinition } from "./source.js";
+import {
+  decodeUtf8,
+  header,
+  MalformedBodyError,
+  parseJsonObject,
+  type SourceDefinition,
+} from "./source.js";
+
+/** `sha256=` and 64 hex digits: anything else cannot be GitHub's signature. */
+const SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
 
 /**
  * GitHub webhooks, from a GitHub App or a plain repository/organization webhook.
- * Signature: `X-Hub-Signature-256`, checked with the verifier Probot itself uses. The legacy
+ * Signature: `X-Hub-Signature-256`, the HMAC-SHA256 of the exact body bytes (the scheme of
+ * Probot's verifier, `@octokit/webhooks-methods`, which only takes decoded text). The legacy
  * SHA-1 `X-Hub-Signature` is never accepted alone.
  */
 export const githubSource: SourceDefinition = {
@@ -15,25 +24,20 @@ export const githubSource: SourceDefinition = {
   secretSetting: "WEBHOOK_SECRET",
   mediaTypes: ["application/json", "application/x-www-form-urlencoded"],
 
-  async verify(secret, delivery) {
-    const signature = header(delivery.headers, "x-hub-signature-256");
-    if (!signature || delivery.rawBody.length === 0) return false;
-    try {
-      return await verify(secret, delivery.rawBody.toString("utf8"), signature);
-    } catch {
-      return false;
-    }
+  async verifyHeaders(_secret, headers) {
+    return SIGNATURE.test(header(headers, "x-hub-signature-256") ?? "");
+  },
+
+  async verifyBody(secret, delivery) {
+    const match = SIGNATURE.exec(header(delivery.headers, "x-hub-signature-256") ?? "");
+    if (!match || delivery.rawBody.length === 0) return false;
+    return hmacSha256Matches(secret, delivery.rawBody, match[1] as string);
   },
 
   accept(delivery) {
-    const text = delivery.rawBody.toString("utf8");
-    let payloadText = text;
-    if (delivery.mediaType === "application/x-www-form-urlencoded") {
-      // GitHub's form content type sends the JSON as the `payload` field.
-      const payload = new URLSearchParams(text).get("payload");
-      if (payload === null) throw new MalformedBodyError("form body has no payload field");
-      payloadText = payload;
-    }
+    const text = decodeUtf8(delivery.rawBody);
+    const payloadText =
+      delivery.mediaType === "application/x-www-form-urlencoded" ? formPayload(text) : text;
     parseJsonObject(payloadText);
     return {
       payloadText,
@@ -45,3 +49,26 @@ export const githubSource: SourceDefinition = {
 
   normalize: normalizeGithub,
 };
+
+/**
+ * GitHub's form content type sends the JSON as the `payload` field. Decoded strictly: a
+ * percent-encoded byte sequence that is not UTF-8 is a malformed body, not U+FFFD (which
+ * `URLSearchParams` would silently put in its place).
+ */
+function formPayload(text: string): string {
+  for (const pair of text.split("&")) {
+    const equals = pair.indexOf("=");
+    const name = equals === -1 ? pair : pair.slice(0, equals);
+    if (decodeFormComponent(name) !== "payload") continue;
+    return decodeFormComponent(equals === -1 ? "" : pair.slice(equals + 1));
+  }
+  throw new MalformedBodyError("form body has no payload field");
+}
+
+function decodeFormComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  } catch {
+    throw new MalformedBodyError("form body is not valid percent-encoded UTF-8");
+  }
+}

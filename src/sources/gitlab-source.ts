@@ -1,10 +1,11 @@
 import { constantTimeEqual, sha256Hex } from "./constant-time.js";
 import { normalizeGitlab } from "./gitlab-normalize.js";
-import { header, parseJsonObject, type SourceDefinition } from "./source.js";
+import { decodeUtf8, header, parseJsonObject, type SourceDefinition } from "./source.js";
 
 /**
  * GitLab project and group webhooks. GitLab sends the secret token itself in `X-Gitlab-Token`
- * (no HMAC), so it is compared in constant time and never stored.
+ * (no HMAC), so it is compared in constant time and never stored. The header is the whole
+ * proof: a wrong token is refused before the body is read, and there is no body check.
  */
 export const gitlabSource: SourceDefinition = {
   name: "gitlab",
@@ -13,13 +14,13 @@ export const gitlabSource: SourceDefinition = {
   secretSetting: "GITLAB_WEBHOOK_SECRET",
   mediaTypes: ["application/json"],
 
-  async verify(secret, delivery) {
-    const token = header(delivery.headers, "x-gitlab-token");
+  async verifyHeaders(secret, headers) {
+    const token = header(headers, "x-gitlab-token");
     return token !== undefined && constantTimeEqual(token, secret);
   },
 
   accept(delivery) {
-    const payloadText = delivery.rawBody.toString("utf8");
+    const payloadText = decodeUtf8(delivery.rawBody);
     const payload = parseJsonObject(payloadText);
     const eventName =
       header(delivery.headers, "x-gitlab-event") ??

@@ -2,14 +2,22 @@ import { errors, jwtVerify } from "jose";
 import { sha256Hex } from "./constant-time.js";
 import { netlifyEventName, normalizeNetlify } from "./netlify-normalize.js";
 import { flattenHeaders } from "./redact-headers.js";
-import { header, parseJsonObject, type SourceDefinition } from "./source.js";
+import {
+  decodeUtf8,
+  header,
+  type IncomingHeaders,
+  MalformedBodyError,
+  parseJsonObject,
+  type SourceDefinition,
+} from "./source.js";
 
 const encoder = new TextEncoder();
 
 /**
  * Netlify deploy notifications ("outgoing webhooks"). The signature is a JWS (HS256) in
  * `X-Webhook-Signature` (or `X-Nf-Sign`, its older name) whose `sha256` claim must equal the
- * hash of the exact body; the token alone proves nothing about the body.
+ * hash of the exact body bytes. The token's own signature is checked from the headers, before
+ * the body is read; the claim against the body after.
  */
 export const netlifySource: SourceDefinition = {
   name: "netlify",
@@ -18,27 +26,20 @@ export const netlifySource: SourceDefinition = {
   secretSetting: "NETLIFY_JWS_SECRET",
   mediaTypes: ["application/json"],
 
-  async verify(secret, delivery) {
-    const token =
-      header(delivery.headers, "x-webhook-signature") ?? header(delivery.headers, "x-nf-sign");
-    if (!token) return false;
-    try {
-      const { payload } = await jwtVerify(token, encoder.encode(secret), {
-        algorithms: ["HS256"],
-        issuer: "netlify",
-      });
-      return typeof payload.sha256 === "string" && payload.sha256 === sha256Hex(delivery.rawBody);
-    } catch (error) {
-      if (error instanceof errors.JOSEError || error instanceof TypeError) return false;
-      throw error;
-    }
+  async verifyHeaders(secret, headers) {
+    return (await signedBodyHash(secret, headers)) !== undefined;
+  },
+
+  async verifyBody(secret, delivery) {
+    const claimed = await signedBodyHash(secret, delivery.headers);
+    return claimed !== undefined && claimed === sha256Hex(delivery.rawBody);
   },
 
   accept(delivery) {
-    let payloadText = delivery.rawBody.toString("utf8");
+    let payloadText = decodeUtf8(delivery.rawBody);
     const payload = parseJsonObject(payloadText);
     const eventName = netlifyEventName(flattenHeaders(delivery.headers), payload) ?? null;
-    if (stripLogToken(payload)) payloadText = JSON.stringify(payload);
+    if (stripLogToken(payload)) payloadText = serialize(payload);
     const deployId = typeof payload.id === "string" ? payload.id : undefined;
     return {
       payloadText,
@@ -52,6 +53,40 @@ export const netlifySource: SourceDefinition = {
 
   normalize: normalizeNetlify,
 };
+
+/**
+ * The `sha256` claim of a valid token (HS256, issuer netlify, signed with the secret), or
+ * undefined when the header is missing or the token does not verify.
+ */
+async function signedBodyHash(
+  secret: string,
+  headers: IncomingHeaders,
+): Promise<string | undefined> {
+  const token = header(headers, "x-webhook-signature") ?? header(headers, "x-nf-sign");
+  if (!token) return undefined;
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(secret), {
+      algorithms: ["HS256"],
+      issuer: "netlify",
+    });
+    return typeof payload.sha256 === "string" && /^[0-9a-f]{64}$/.test(payload.sha256)
+      ? payload.sha256
+      : undefined;
+  } catch (error) {
+    if (error instanceof errors.JOSEError || error instanceof TypeError) return undefined;
+    throw error;
+  }
+}
+
+/** JSON text again, after the token was removed; nesting too deep to write back is refused. */
+function serialize(payload: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(payload);
+  } catch (error) {
+    if (error instanceof RangeError) throw new MalformedBodyError("body nests too deeply");
+    throw error;
+  }
+}
 
 /** `log_access_attributes.token` is a live credential to the build log: never keep it. */
 function stripLogToken(payload: Record<string, unknown>): boolean {

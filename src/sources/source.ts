@@ -5,10 +5,13 @@ import type {
   NormalizeResult,
 } from "../events/deploy-event.js";
 
+/** Request headers: names in lower case, as Node gives them. */
+export type IncomingHeaders = Record<string, string | string[] | undefined>;
+
 /** A request to a source route, after the body was read within the size limit. */
 export interface IncomingDelivery {
   /** Header names in lower case, as Node gives them. */
-  headers: Record<string, string | string[] | undefined>;
+  headers: IncomingHeaders;
   /** The exact bytes received: signatures are checked on these, before any parsing. */
   rawBody: Buffer;
   /** Media type without parameters, lower case (`application/json`). */
@@ -25,7 +28,7 @@ export interface AcceptedDelivery {
   dedupeKey: string;
 }
 
-/** The body passed verification but is not a JSON object: answered 400. */
+/** The body passed verification but is not UTF-8 JSON holding an object: answered 400. */
 export class MalformedBodyError extends Error {
   override name = "MalformedBodyError";
 }
@@ -45,8 +48,19 @@ export interface SourceDefinition {
   secretSetting: string;
   /** Accepted media types; anything else is answered 415. */
   mediaTypes: readonly string[];
-  /** Constant-time check of the request's signature against the secret. */
-  verify(secret: string, delivery: IncomingDelivery): Promise<boolean>;
+  /**
+   * What the headers alone can prove, checked before a byte of the body is read so that an
+   * unauthenticated sender costs no memory: a missing or malformed signature header, a token that
+   * is the secret itself (compared in constant time), a signed token's own signature. False is
+   * answered 401 at once.
+   */
+  verifyHeaders(secret: string, headers: IncomingHeaders): Promise<boolean>;
+  /**
+   * The check of the signature over the exact bytes received (never a decoded string), called
+   * only after `verifyHeaders` passed. Absent when the headers alone authenticate the delivery
+   * (the secret is itself a header, as GitLab's token).
+   */
+  verifyBody?(secret: string, delivery: IncomingDelivery): Promise<boolean>;
   /** Parses a verified body; throws `MalformedBodyError` when it is not a JSON object. */
   accept(delivery: IncomingDelivery): AcceptedDelivery;
   /** Pure normalization of a stored row (see `events/deploy-event.ts`). */
@@ -54,11 +68,25 @@ export interface SourceDefinition {
 }
 
 /** First value of a header, trimmed; undefined when absent or empty. */
-export function header(headers: IncomingDelivery["headers"], name: string): string | undefined {
+export function header(headers: IncomingHeaders, name: string): string | undefined {
   const value = headers[name];
   const first = Array.isArray(value) ? value[0] : value;
   const trimmed = first?.trim();
   return trimmed === undefined || trimmed === "" ? undefined : trimmed;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text, refusing bytes that are not UTF-8 instead of replacing them with U+FFFD:
+ * what is stored must be what was signed. A byte order mark is kept (and then fails JSON).
+ */
+export function decodeUtf8(rawBody: Uint8Array): string {
+  try {
+    return strictUtf8.decode(rawBody);
+  } catch {
+    throw new MalformedBodyError("body is not valid UTF-8");
+  }
 }
 
 /** Parses JSON text that must hold an object; anything else is a malformed body. */

@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countEventsByStatus } from "../../src/store/events-repository.js";
-import { SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { countEventsByStatus, getEvent } from "../../src/store/events-repository.js";
+import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
+import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
+import { githubSignature, netlifySignature } from "../helpers/signing.js";
 
 /** Small seeded PRNG (mulberry32) so a failing run can be replayed with FUZZ_SEED. */
 function prng(seed: number) {
@@ -124,6 +127,8 @@ describe("fuzzing every route", () => {
         let answer = "";
         socket.on("data", (chunk) => {
           answer += chunk.toString("latin1");
+          // An answer came: no need to wait for the server to close.
+          if (answer.includes("\r\n\r\n")) setTimeout(() => socket.destroy(), 10);
         });
         socket.on("error", () => resolve(answer));
         socket.on("close", () => resolve(answer));
@@ -131,6 +136,12 @@ describe("fuzzing every route", () => {
         setTimeout(() => socket.destroy(), endAfterMs);
       });
     const route = () => pick(ROUTES.slice(0, 3));
+    const headerPass = [
+      `x-hub-signature-256: ${githubSignature(SECRETS.github, "another body")}`,
+      `x-gitlab-token: ${SECRETS.gitlab}`,
+      `x-webhook-signature: ${await netlifySignature(SECRETS.netlify, "another body")}`,
+      "",
+    ].join("\r\n");
     for (let i = 0; i < 60; i++) {
       const kind = i % 5;
       if (kind === 0) {
@@ -146,11 +157,12 @@ describe("fuzzing every route", () => {
         );
         expect(answer).toMatch(/^HTTP\/1\.1 (413|401|503)/);
       } else if (kind === 2) {
-        // Chunked, above the limit, never finished.
+        // Chunked, above the limit, never finished, with signature headers good enough for the
+        // body to be read.
         const answer = await raw(
           Buffer.concat([
             Buffer.from(
-              `POST ${route()} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n2000\r\n`,
+              `POST ${route()} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${headerPass}transfer-encoding: chunked\r\n\r\n2000\r\n`,
             ),
             bytes(0x2000),
             Buffer.from("\r\n"),
@@ -169,4 +181,106 @@ describe("fuzzing every route", () => {
     const counts = await countEventsByStatus(app.shipcast.store.db);
     expect(counts.pending + counts.processed + counts.ignored + counts.failed).toBe(0);
   });
+});
+
+/** JSON text nested `depth` levels: objects in objects, or arrays in arrays. */
+function nested(depth: number, shape: "object" | "array"): string {
+  return shape === "object"
+    ? `${'{"n":'.repeat(depth)}1${"}".repeat(depth)}`
+    : `${"[".repeat(depth)}${"]".repeat(depth)}`;
+}
+
+/** A real event of each source with a deeply nested value where the sender may put anything. */
+const DEEP_SENDERS = [
+  {
+    route: "/api/github/webhooks",
+    body: (deep: string) => {
+      const event = structuredClone(githubExamplesOf("deployment_status")[0]) as {
+        deployment: Record<string, unknown>;
+      };
+      event.deployment.payload = { marker: "DEEP" };
+      return JSON.stringify(event).replace('{"marker":"DEEP"}', deep);
+    },
+    headers: async (body: string) => ({
+      "x-github-event": "deployment_status",
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": githubSignature(SECRETS.github, body),
+    }),
+  },
+  {
+    route: "/api/gitlab/webhooks",
+    body: (deep: string) => {
+      const event = JSON.parse(fixtureText("gitlab/deployment.json")) as Record<string, unknown>;
+      event.extra = "DEEP";
+      return JSON.stringify(event).replace('"DEEP"', deep);
+    },
+    headers: async () => ({
+      "x-gitlab-event": "Deployment Hook",
+      "x-gitlab-token": SECRETS.gitlab,
+      "idempotency-key": randomUUID(),
+    }),
+  },
+  // Netlify twice: with the log token (removed before storing, so the body is written back)
+  // and without it (stored as received).
+  ...[true, false].map((withLogToken) => ({
+    route: "/api/netlify/webhooks",
+    body: (deep: string) => {
+      const event = JSON.parse(fixtureText("netlify/deploy_failed.deploy-preview.json")) as Record<
+        string,
+        unknown
+      >;
+      event.id = randomUUID();
+      if (!withLogToken) delete event.log_access_attributes;
+      event.extra = "DEEP";
+      return JSON.stringify(event).replace('"DEEP"', deep);
+    },
+    headers: async (body: string) => ({
+      "x-webhook-signature": await netlifySignature(SECRETS.netlify, body),
+    }),
+  })),
+];
+
+describe("deeply nested signed bodies", () => {
+  let app: TestShipcast;
+  beforeAll(async () => {
+    app = await startTestShipcast("sqlite");
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each([
+    [20_000, "object"],
+    [20_000, "array"],
+    [100_000, "object"],
+    [100_000, "array"],
+  ] as const)(
+    "nested %i levels (%s) are answered 202 or 400 on every source route, and the server stays healthy",
+    async (depth, shape) => {
+      const deep = nested(depth, shape);
+      const accepted: string[] = [];
+      for (const sender of DEEP_SENDERS) {
+        const body = sender.body(deep);
+        expect(body.length).toBeGreaterThan(depth);
+        const res = await fetch(`${app.url}${sender.route}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(await sender.headers(body)) },
+          body,
+        });
+        expect([202, 400], `${sender.route} answered ${res.status}`).toContain(res.status);
+        if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
+        expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+      }
+      // The worker gets through each accepted event (whatever it makes of it) and the server is
+      // still answering afterwards.
+      for (const id of accepted) {
+        const row = await eventually(async () => {
+          const event = await getEvent(app.shipcast.store.db, id);
+          return event && event.status !== "pending" ? event : undefined;
+        });
+        expect(["processed", "ignored", "failed"]).toContain(row.status);
+      }
+      expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    },
+  );
 });
