@@ -123,7 +123,7 @@ export function mockRepositoryReady(yaml?: string): void {
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(
-    readFileSync(new URL(`../fixtures/netlify/${name}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/netlify/${name}`, import.meta.url), "utf8"),
   ) as Record<string, unknown>;
 }
 

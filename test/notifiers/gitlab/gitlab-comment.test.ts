@@ -56,7 +56,7 @@ afterEach(async () => {
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(
-    readFileSync(new URL(`../fixtures/gitlab/${name}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/gitlab/${name}`, import.meta.url), "utf8"),
   ) as Record<string, unknown>;
 }
 

@@ -20,7 +20,7 @@ import { normalizeNetlify } from "../../../src/sources/netlify-normalize.js";
 
 function netlifyEvent(file: string): DeployEvent {
   const payload: unknown = JSON.parse(
-    readFileSync(new URL(`../fixtures/netlify/${file}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/netlify/${file}`, import.meta.url), "utf8"),
   );
   const result = normalizeNetlify({ headers: {}, payload });
   if (isIgnored(result)) throw new Error(`fixture ${file} was ignored: ${result.reason}`);
