@@ -12,6 +12,11 @@ export interface DeliveryContext {
   attempt: number;
   /** Aborted when the per-attempt timeout (`DELIVERY_TIMEOUT_MS`) runs out. */
   signal: AbortSignal;
+  /**
+   * When `signal` aborts (epoch milliseconds), if the engine says: an output that would wait
+   * before sending (Slack's pacing) returns a `retry` instead of waiting past it.
+   */
+  deadline?: number;
 }
 
 /** The request an attempt sent, for the delivery log; secrets must already be redacted. */

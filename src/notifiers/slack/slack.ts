@@ -7,9 +7,14 @@
  * retries and timeout are off: the delivery engine owns both (it retries on `retry` results and
  * aborts `context.signal` at the per-attempt timeout).
  *
+ * Messages to one webhook URL are paced (`SlackPacer`, one per `intervalMs`), since Slack
+ * answers a burst with 429s. An attempt waits for its slot only as long as its time allows;
+ * when the slot is further away it is not sent and asks to be retried when the slot comes.
+ *
  * The webhook URL is a credential (its path is the token), so nothing returned from here may
  * contain it: every error and response text is passed through `redactUrl` on the way out.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../../outbound/http-client.js";
@@ -22,6 +27,7 @@ import {
   readAnswer,
 } from "../kit/http-answer.js";
 import {
+  type AttemptResult,
   type DeliveryContext,
   defineNotifier,
   type Notifier,
@@ -29,6 +35,7 @@ import {
 } from "../kit/notifier.js";
 import { redactResult, redactSecrets, secretScrubber } from "../kit/redact.js";
 import { buildSlackMessage } from "./slack-message.js";
+import { SlackPacer } from "./slack-pacer.js";
 
 /** Settings of a `slack` target. */
 export interface SlackSettings {
@@ -56,6 +63,30 @@ const SLACK_WORDS: AnswerWords = {
   hint: (_answer, said) => ERROR_HINTS[said],
 };
 
+/** Slack's pace: about one message per second per incoming webhook. */
+export const SLACK_INTERVAL_MS = 1_000;
+
+/**
+ * How long an attempt may wait for its slot when the engine gives no deadline: half the default
+ * attempt timeout, leaving the other half to the request.
+ */
+const DEFAULT_MAX_WAIT_MS = 5_000;
+
+/** Time kept for the request itself after waiting for a slot, when the deadline is known. */
+const SEND_ROOM_MS = 1_000;
+
+/** What the `slack` notifier needs. */
+export interface SlackNotifierDeps {
+  /** The outbound client every request to the user-supplied webhook URL goes through. */
+  http: OutboundHttp;
+  /** The least time between two messages to one webhook URL. Default `SLACK_INTERVAL_MS`. */
+  intervalMs?: number;
+  /**
+   * How long an attempt may wait for its slot when its context has no `deadline`. Default 5 s.
+   */
+  maxWaitMs?: number;
+}
+
 /** The response shape `IncomingWebhook` reads (the package does not export its name). */
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 
@@ -63,6 +94,8 @@ type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 interface Exchange {
   answer?: HttpAnswer;
   error?: unknown;
+  /** Not sent: the pacer held the message back (its result says until when). */
+  held?: AttemptResult;
 }
 
 const settingsSchema = z
@@ -101,17 +134,21 @@ export function redactUrl(text: string, url: string): string {
 }
 
 /**
- * The `fetch` handed to `IncomingWebhook`: sends through `http` under the attempt's signal and
- * records the answer in `exchange` before the library turns it into an exception. The body is
- * read here once, bounded, and replayed to the library.
+ * The `fetch` handed to `IncomingWebhook`: waits for the message's turn (`awaitTurn`, right
+ * before sending, so nothing stands between the slot and the request), sends through `http`
+ * under the attempt's signal and records the answer in `exchange` before the library turns it
+ * into an exception. The body is read here once, bounded, and replayed to the library.
  */
 function recordingFetch(
   http: OutboundHttp,
   context: DeliveryContext,
   exchange: Exchange,
+  awaitTurn: () => Promise<AttemptResult | undefined>,
 ): FetchFunction {
   const { signal } = context;
   return async (url, init) => {
+    exchange.held = await awaitTurn();
+    if (exchange.held !== undefined) throw new Error("held back by the pacer");
     try {
       const response = await http.fetch(url, {
         ...init,
@@ -142,11 +179,53 @@ function recordingFetch(
   };
 }
 
+/** How long `context` may wait before sending. */
+function waitAllowed(context: DeliveryContext, maxWaitMs: number): number {
+  if (context.deadline === undefined) return maxWaitMs;
+  return context.deadline - Date.now() - SEND_ROOM_MS;
+}
+
 /**
  * Creates the `slack` notifier. `deps.http` is the outbound client every request to the
- * user-supplied webhook URL goes through.
+ * user-supplied webhook URL goes through; messages to one URL are paced `deps.intervalMs` apart.
  */
-export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSettings> {
+export function slackNotifier(deps: SlackNotifierDeps): Notifier<SlackSettings> {
+  const intervalMs = deps.intervalMs ?? SLACK_INTERVAL_MS;
+  const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  const pacer = new SlackPacer(intervalMs);
+
+  /** Waits for the URL's next slot; a result when the attempt cannot wait that long. */
+  async function awaitTurn(
+    url: string,
+    context: DeliveryContext,
+  ): Promise<AttemptResult | undefined> {
+    const pace = `Slack's pace of one message per ${intervalMs} ms to this webhook`;
+    const allowed = waitAllowed(context, maxWaitMs);
+    const slot = pacer.take(url, allowed);
+    if ("retryAfterMs" in slot) {
+      return {
+        outcome: "retry",
+        error: `not sent: waiting for ${pace}`,
+        retryAfterMs: slot.retryAfterMs,
+      };
+    }
+    const waitUntil = Date.now() + allowed;
+    let waitMs = slot.waitMs;
+    try {
+      for (;;) {
+        if (waitMs > 0) await sleep(waitMs, undefined, { signal: context.signal });
+        // At its slot, the message before may have left late: then this one waits a bit more.
+        waitMs = pacer.leave(url);
+        if (waitMs === 0) return undefined;
+        if (Date.now() + waitMs > waitUntil) {
+          return { outcome: "retry", error: `not sent: waiting for ${pace}`, retryAfterMs: waitMs };
+        }
+      }
+    } catch {
+      return { outcome: "retry", error: `timed out waiting for ${pace}` };
+    }
+  }
+
   return defineNotifier<SlackSettings>({
     kind: "slack",
     accepts: notAChangeEvent,
@@ -155,11 +234,12 @@ export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSetti
       if (!isHttpUrl(settings.url)) {
         return { outcome: "failed", error: "the Slack webhook URL is not an http(s) URL" };
       }
+      const key = new URL(settings.url).href;
       const exchange: Exchange = {};
       try {
         const message = buildSlackMessage(context.event);
         const webhook = new IncomingWebhook(settings.url, {
-          fetch: recordingFetch(deps.http, context, exchange),
+          fetch: recordingFetch(deps.http, context, exchange, () => awaitTurn(key, context)),
           timeout: 0,
           retryConfig: { retries: 0 },
         });
@@ -168,10 +248,15 @@ export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSetti
         // Non-2xx answers land here too; `exchange` says what actually happened.
         exchange.error ??= error;
       }
+      if (exchange.held !== undefined) return exchange.held;
       const result =
         exchange.answer !== undefined
           ? classifyAnswer(exchange.answer, SLACK_WORDS)
           : classifyRequestError(exchange.error, context.signal, { who: "Slack" });
+      // Slack says the pace was too fast: nothing goes to this URL before it says.
+      if (exchange.answer?.status === 429) {
+        pacer.holdOff(key, (result.outcome === "retry" && result.retryAfterMs) || intervalMs);
+      }
       return redactResult(result, secretScrubber(urlSecrets(settings.url)));
     },
   });

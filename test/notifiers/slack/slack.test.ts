@@ -56,7 +56,8 @@ let closedPortUrl = "";
 const received: Received[] = [];
 // The stand-in Slack listens on 127.0.0.1: the network guard has to let loopback through.
 const http = createOutboundHttp({ guard: { allowLocal: true } });
-const notifier = slackNotifier({ http });
+// Pacing has its own tests (slack-pacing.test.ts); here every message may go at once.
+const notifier = slackNotifier({ http, intervalMs: 0 });
 
 function webhookUrl(handler: string): string {
   return `${baseUrl}/services/T0001/B0001/${TOKEN}/${handler}`;
