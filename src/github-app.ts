@@ -1,5 +1,5 @@
 import { Probot, ProbotOctokit } from "probot";
-import { type AppDependencies, createShipcastApp } from "./app.js";
+import { createShipcastApp } from "./app.js";
 import type { Config } from "./config/env.js";
 import type { ProcessedEvent } from "./ingest/event-worker.js";
 import type { Logger } from "./logging/logger.js";
@@ -23,7 +23,6 @@ export const EngineOctokit = ProbotOctokit.defaults((options: Record<string, unk
 export async function createProbot(
   config: Config,
   log: Logger,
-  deps: AppDependencies = {},
 ): Promise<Probot | undefined> {
   if (!config.githubApp) return undefined;
   const probot = new Probot({
@@ -36,7 +35,7 @@ export async function createProbot(
     log: log.child({ name: "probot" }),
     Octokit: EngineOctokit,
   });
-  await probot.load(createShipcastApp(deps));
+  await probot.load(createShipcastApp());
   return probot;
 }
 
