@@ -12,13 +12,7 @@ import { z } from "zod";
 import type { DeployEvent } from "../../events/deploy-event.js";
 import type { StickyKey } from "../../store/sticky-comments-repository.js";
 import { STICKY_MARKER } from "../kit/deploy-table.js";
-import {
-  type AttemptResult,
-  defaultSubject,
-  defineNotifier,
-  hasCommentOn,
-  type Notifier,
-} from "../kit/notifier.js";
+import { defaultSubject, defineNotifier, hasCommentOn, type Notifier } from "../kit/notifier.js";
 import {
   closeStickyComment,
   type StickyAdapter,
@@ -26,7 +20,12 @@ import {
   updateStickyComment,
   type WrittenComment,
 } from "../kit/sticky-comment.js";
-import { type GithubClients, type GithubRepository, githubRepositoryOf } from "./github-clients.js";
+import {
+  type GithubClients,
+  type GithubRepository,
+  githubRepositoryOf,
+  installationClient,
+} from "./github-clients.js";
 import { githubErrorResult, githubErrorStatus, invalidatesInstallation } from "./github-errors.js";
 import {
   appliesTo,
@@ -179,19 +178,13 @@ export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubC
 
   /** Marks the pull request's comment closed; GitHub is only asked when there is one. */
   function close(repository: GithubRepository, number: number, signal: AbortSignal) {
-    const { owner, repo, fullPath } = repository;
     return closeStickyComment(sticky, stickyKey(repository, number), async () => {
       try {
-        const octokit = await clients.forRepository(owner, repo);
-        if (octokit === undefined) {
-          return {
-            outcome: "skipped",
-            reason: `the Shipcast GitHub App is not installed on ${fullPath}`,
-          } satisfies AttemptResult;
-        }
+        const octokit = await installationClient(clients, repository);
+        if ("outcome" in octokit) return octokit;
         return githubAdapter(octokit, repository, number, signal, clients);
       } catch (error) {
-        if (invalidatesInstallation(error)) clients.forget(owner, repo);
+        if (invalidatesInstallation(error)) clients.forget(repository.owner, repository.repo);
         return githubErrorResult(error, "looking up the app's installation");
       }
     });
@@ -207,7 +200,7 @@ export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubC
       const found = githubRepositoryOf(event, clients);
       if ("reason" in found) return { outcome: "skipped", reason: found.reason };
       const { repository } = found;
-      const { owner, repo, fullPath } = repository;
+      const { owner, repo } = repository;
       if (event.kind === "change.closed") {
         if (event.change === undefined) {
           return { outcome: "skipped", reason: "the event names no pull request" };
@@ -222,13 +215,8 @@ export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubC
 
       let action = "looking up the app's installation";
       try {
-        const octokit = await clients.forRepository(owner, repo);
-        if (octokit === undefined) {
-          return {
-            outcome: "skipped",
-            reason: `the Shipcast GitHub App is not installed on ${fullPath}`,
-          };
-        }
+        const octokit = await installationClient(clients, repository);
+        if ("outcome" in octokit) return octokit;
 
         action = `reading ${REPOSITORY_SETTINGS_PATH}`;
         const read = await settingsCache.read(octokit, owner, repo);
