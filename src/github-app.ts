@@ -20,10 +20,7 @@ export const EngineOctokit = ProbotOctokit.defaults((options: Record<string, unk
   throttle: { ...(options.throttle as object | undefined), enabled: false },
 }));
 
-export async function createProbot(
-  config: Config,
-  log: Logger,
-): Promise<Probot | undefined> {
+export async function createProbot(config: Config, log: Logger): Promise<Probot | undefined> {
   if (!config.githubApp) return undefined;
   const probot = new Probot({
     appId: config.githubApp.appId,
