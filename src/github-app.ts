@@ -1,5 +1,5 @@
 import { Probot, ProbotOctokit } from "probot";
-import { type AppDependencies, createShipcastApp } from "./app.js";
+import { createShipcastApp } from "./app.js";
 import type { Config } from "./config/env.js";
 import type { ProcessedEvent } from "./ingest/event-worker.js";
 import type { Logger } from "./logging/logger.js";
@@ -20,11 +20,7 @@ export const EngineOctokit = ProbotOctokit.defaults((options: Record<string, unk
   throttle: { ...(options.throttle as object | undefined), enabled: false },
 }));
 
-export async function createProbot(
-  config: Config,
-  log: Logger,
-  deps: AppDependencies = {},
-): Promise<Probot | undefined> {
+export async function createProbot(config: Config, log: Logger): Promise<Probot | undefined> {
   if (!config.githubApp) return undefined;
   const probot = new Probot({
     appId: config.githubApp.appId,
@@ -36,7 +32,7 @@ export async function createProbot(
     log: log.child({ name: "probot" }),
     Octokit: EngineOctokit,
   });
-  await probot.load(createShipcastApp(deps));
+  await probot.load(createShipcastApp());
   return probot;
 }
 

@@ -158,7 +158,7 @@ export async function createShipcast(
   let outputs: ReturnType<typeof createRegistry>;
   let routing: RoutingConfig;
   try {
-    probot = await createProbot(config, log, { sticky });
+    probot = await createProbot(config, log);
     outputs = createRegistry(config, { http, sticky, probot });
     routing = loadRouting(config, outputs.registry, deps.env, deps.cwd);
   } catch (error) {

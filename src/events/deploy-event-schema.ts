@@ -13,6 +13,7 @@
 import { z } from "zod";
 import {
   ALERT_EVENT_KINDS,
+  CHANGE_EVENT_KINDS,
   DEPLOY_EVENT_KINDS,
   DEPLOY_EVENT_SCHEMA_VERSION,
   type DeployEvent,
@@ -74,10 +75,11 @@ export const deployEventSchema = z
       .literal(DEPLOY_EVENT_SCHEMA_VERSION)
       .describe("Schema version of this object; bumped on any incompatible change."),
     kind: z
-      .enum([...DEPLOY_EVENT_KINDS, ...ALERT_EVENT_KINDS])
+      .enum([...DEPLOY_EVENT_KINDS, ...ALERT_EVENT_KINDS, ...CHANGE_EVENT_KINDS])
       .describe(
-        "What happened: a deploy state change, a deploy (un)lock, a form submission, or " +
-          "(`notification.*`) a change of a notification's delivery health.",
+        "What happened: a deploy state change, a deploy (un)lock, a form submission, " +
+          "(`notification.*`) a change of a notification's delivery health, or " +
+          "(`change.closed`) a pull/merge request closed or merged.",
       ),
     source: z
       .enum(EVENT_SOURCES)
@@ -127,7 +129,9 @@ export const deployEventSchema = z
         url: z.string().optional().describe("Web URL of the pull or merge request."),
       })
       .optional()
-      .describe("The pull or merge request a preview deploy belongs to."),
+      .describe(
+        "The pull or merge request a preview deploy belongs to (or, `change.*`, the event is about).",
+      ),
     urls: z
       .object({
         deploy: z.string().optional().describe("The deployed site."),

@@ -30,8 +30,25 @@ export const ALERT_EVENT_KINDS = [
 ] as const;
 export type AlertEventKind = (typeof ALERT_EVENT_KINDS)[number];
 
+/**
+ * Events about a pull/merge request itself rather than one of its deploys: `change.closed` when
+ * it is closed or merged. Like health alerts they are never routed by routes or filters: the
+ * planner sends them only to the sticky-comment outputs, which mark their comment closed.
+ *
+ * A `change.closed` event has `change` (`number`, `url`), `project` (named after the
+ * repository, with `project.repository`), `commit.sha` (the head commit, when the source tells
+ * it), `environment: { name: "-", type: "PREVIEW" }` (a pull/merge request has no environment of
+ * its own; `-` is what views print for "none", and PREVIEW is the type its deploys have),
+ * `urls: {}`, the closer as `actor`, and `occurredAt` the time it was closed.
+ */
+export const CHANGE_EVENT_KINDS = ["change.closed"] as const;
+export type ChangeEventKind = (typeof CHANGE_EVENT_KINDS)[number];
+
+/** The environment of events that are about no deploy (`change.*`). */
+export const NO_ENVIRONMENT = { name: "-", type: "PREVIEW" } as const;
+
 /** Every `kind` a `DeployEvent` may have. */
-export type EventKind = DeployEventKind | AlertEventKind;
+export type EventKind = DeployEventKind | AlertEventKind | ChangeEventKind;
 
 export const EVENT_SOURCES = [
   "github",
@@ -90,7 +107,7 @@ export interface DeployEvent {
     /** Commit title / deploy title. */
     message?: string;
   };
-  /** The pull or merge request a preview deploy belongs to. */
+  /** The pull or merge request a preview deploy belongs to (or, `change.*`, the event is about). */
   change?: {
     number: number;
     url?: string;

@@ -1,6 +1,7 @@
 /**
  * GitHub `deployment` / `deployment_status` webhooks → `DeployEvent` (REFERENCE.md, "Mapping to
- * DeployEvent.kind"). Pure: no I/O, same input same output.
+ * DeployEvent.kind"), and `pull_request` `closed` → `change.closed`. Pure: no I/O, same input
+ * same output.
  */
 import {
   DEFAULT_NORMALIZE_OPTIONS,
@@ -10,6 +11,7 @@ import {
   type EnvironmentType,
   ignored,
   MalformedEventError,
+  NO_ENVIRONMENT,
   type NormalizeInput,
   type NormalizeOptions,
   type NormalizeResult,
@@ -45,8 +47,9 @@ const STATE_KINDS = new Map<string, DeployEventKind>([
 const PULL_REQUEST_REF = /^(?:refs\/)?pull\/(\d+)\/(?:head|merge)$/;
 
 /**
- * Normalizes a GitHub webhook delivery. Only `deployment` and `deployment_status` with action
- * `created` become events; every other event is ignored (not an error) because a GitHub App
+ * Normalizes a GitHub webhook delivery. `deployment` and `deployment_status` with action
+ * `created` become deploy events, and `pull_request` with action `closed` (merged or not)
+ * becomes `change.closed`; every other event is ignored (not an error) because a GitHub App
  * receives many events it does not route.
  *
  * Options are accepted for a uniform normalizer signature; GitHub's own payload always names a
@@ -62,6 +65,15 @@ export function normalizeGithub(
   const event = input.headers["x-github-event"];
   if (event === undefined || event === "") {
     throw new MalformedEventError("github delivery has no x-github-event header");
+  }
+  if (event === "pull_request") {
+    const action = getString(payload, "action");
+    if (action !== "closed") {
+      return ignored(`github "pull_request" action "${action ?? "(none)"}" is not handled`);
+    }
+    return withMalformedContext('github "pull_request" event', () =>
+      fromClosedPullRequest(payload),
+    );
   }
   if (event !== "deployment" && event !== "deployment_status") {
     return ignored(`github event "${event}" is not a deploy event`);
@@ -120,6 +132,50 @@ function fromDeploymentStatus(payload: JsonObject): NormalizeResult {
   };
 }
 
+/** A closed (or merged) pull request: its sticky comment says so from now on. */
+function fromClosedPullRequest(payload: JsonObject): DeployEvent {
+  const pull = requireObject(payload, "pull_request", "");
+  const number = requireNumber(pull, "number", "pull_request");
+  const head = getObject(pull, "head");
+  const sha = head === undefined ? undefined : getString(head, "sha");
+  const project = readRepository(payload);
+  const repositoryUrl = project.repository.url;
+  return {
+    schemaVersion: DEPLOY_EVENT_SCHEMA_VERSION,
+    kind: "change.closed",
+    source: "github",
+    sourceEvent: "pull_request",
+    project,
+    environment: { ...NO_ENVIRONMENT },
+    commit: sha === undefined ? undefined : { sha, url: `${repositoryUrl}/commit/${sha}` },
+    change: { number, url: getString(pull, "html_url") ?? `${repositoryUrl}/pull/${number}` },
+    urls: {},
+    actor: loginOf(payload, "sender"),
+    occurredAt: requireTimestamp(pull, ["closed_at", "updated_at"], "pull_request"),
+    ids: { pullRequest: requireId(pull, "id", "pull_request") },
+  };
+}
+
+type GithubProject = DeployEvent["project"] & { repository: { url: string } };
+
+/** The project an event is about: the repository, named as GitHub names it. */
+function readRepository(payload: JsonObject): GithubProject {
+  const repository = requireObject(payload, "repository", "");
+  const htmlUrl = requireUrl(repository, "html_url", "repository");
+  const repositoryId = requireNumber(repository, "id", "repository");
+  return {
+    name: requireString(repository, "name", "repository"),
+    id: String(repositoryId),
+    repository: {
+      host: "github",
+      origin: htmlUrl.origin,
+      fullPath: requireString(repository, "full_name", "repository"),
+      id: repositoryId,
+      url: htmlUrl.href.replace(/\/+$/, ""),
+    },
+  };
+}
+
 type DeploymentFields = Pick<
   DeployEvent,
   "schemaVersion" | "source" | "project" | "environment" | "commit" | "change" | "ids"
@@ -130,12 +186,10 @@ function readDeployment(
   payload: JsonObject,
   statusEnvironment: string | undefined,
 ): DeploymentFields {
-  const repository = requireObject(payload, "repository", "");
+  const project = readRepository(payload);
   const deployment = requireObject(payload, "deployment", "");
 
-  const htmlUrl = requireUrl(repository, "html_url", "repository");
-  const repositoryUrl = htmlUrl.href.replace(/\/+$/, "");
-  const repositoryId = requireNumber(repository, "id", "repository");
+  const repositoryUrl = project.repository.url;
   const sha = requireString(deployment, "sha", "deployment");
   const ref = getString(deployment, "ref");
   const environmentName =
@@ -145,17 +199,7 @@ function readDeployment(
   return {
     schemaVersion: DEPLOY_EVENT_SCHEMA_VERSION,
     source: "github",
-    project: {
-      name: requireString(repository, "name", "repository"),
-      id: String(repositoryId),
-      repository: {
-        host: "github",
-        origin: htmlUrl.origin,
-        fullPath: requireString(repository, "full_name", "repository"),
-        id: repositoryId,
-        url: repositoryUrl,
-      },
-    },
+    project,
     environment: {
       name: environmentName,
       type: githubEnvironmentType(environmentName, deployment),

@@ -1,6 +1,7 @@
 /**
  * GitLab `Deployment Hook` and `Pipeline Hook` webhooks → `DeployEvent` (REFERENCE.md, "Mapping
- * to DeployEvent.kind"). Pure: no I/O, same input same output.
+ * to DeployEvent.kind"), and a merge request closed or merged (`Merge Request Hook`) →
+ * `change.closed`. Pure: no I/O, same input same output.
  */
 import {
   DEFAULT_NORMALIZE_OPTIONS,
@@ -10,6 +11,7 @@ import {
   type EnvironmentType,
   ignored,
   MalformedEventError,
+  NO_ENVIRONMENT,
   type NormalizeInput,
   type NormalizeOptions,
   type NormalizeResult,
@@ -37,12 +39,17 @@ import {
 
 const DEPLOYMENT_HOOK = "Deployment Hook";
 const PIPELINE_HOOK = "Pipeline Hook";
+const MERGE_REQUEST_HOOK = "Merge Request Hook";
 
 /** `object_kind` → hook name, for deliveries stored without the `X-Gitlab-Event` header. */
 const HOOK_BY_OBJECT_KIND = new Map([
   ["deployment", DEPLOYMENT_HOOK],
   ["pipeline", PIPELINE_HOOK],
+  ["merge_request", MERGE_REQUEST_HOOK],
 ]);
+
+/** Merge request actions after which it takes no more deploys: its note says so. */
+const CLOSING_ACTIONS = new Set(["close", "merge"]);
 
 const DEPLOYMENT_STATUS_KINDS = new Map<string, DeployEventKind>([
   ["running", "deploy.started"],
@@ -73,9 +80,10 @@ const GITLAB_TIMESTAMP =
   /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s*(Z|UTC|[+-]\d{2}:?\d{2})$/i;
 
 /**
- * Normalizes a GitLab webhook delivery. Only deployment and pipeline hooks can become events;
- * every other hook is ignored rather than rejected, because GitLab disables a hook whose
- * deliveries keep failing.
+ * Normalizes a GitLab webhook delivery. Deployment and pipeline hooks can become deploy events,
+ * and a merge request hook whose action is `close` or `merge` becomes `change.closed`; every
+ * other hook is ignored rather than rejected, because GitLab disables a hook whose deliveries
+ * keep failing.
  *
  * Options are accepted for a uniform normalizer signature; GitLab's own payload always names a
  * GitLab project, so host classification is not needed here.
@@ -103,6 +111,9 @@ export function normalizeGitlab(
   }
   if (event === PIPELINE_HOOK) {
     return withMalformedContext(`gitlab "${event}" event`, () => fromPipelineHook(payload));
+  }
+  if (event === MERGE_REQUEST_HOOK) {
+    return withMalformedContext(`gitlab "${event}" event`, () => fromMergeRequestHook(payload));
   }
   return ignored(`gitlab event "${event}" is not a deploy event`);
 }
@@ -221,6 +232,41 @@ function fromPipelineHook(payload: JsonObject): NormalizeResult {
     actor: usernameOf(payload),
     occurredAt,
     ids: { deploy: `pipeline:${pipelineId}`, job: getId(deployBuild, "id") },
+  };
+}
+
+function fromMergeRequestHook(payload: JsonObject): NormalizeResult {
+  const attributes = requireObject(payload, "object_attributes", "");
+  const action = getString(attributes, "action");
+  if (action === undefined || !CLOSING_ACTIONS.has(action)) {
+    return ignored(`gitlab merge request action "${action ?? "(none)"}" is not handled`);
+  }
+  const iid = requireNumber(attributes, "iid", "object_attributes");
+  const project = readProject(payload);
+  const lastCommit = getObject(attributes, "last_commit");
+  const sha = lastCommit && getString(lastCommit, "id");
+  return {
+    schemaVersion: DEPLOY_EVENT_SCHEMA_VERSION,
+    kind: "change.closed",
+    source: "gitlab",
+    sourceEvent: MERGE_REQUEST_HOOK,
+    project,
+    environment: { ...NO_ENVIRONMENT },
+    commit:
+      sha === undefined ? undefined : { sha, url: lastCommit && getString(lastCommit, "url") },
+    change: {
+      number: iid,
+      url: getString(attributes, "url") ?? `${project.repository.url}/-/merge_requests/${iid}`,
+    },
+    urls: {},
+    actor: usernameOf(payload),
+    occurredAt: requireTimestamp(
+      attributes,
+      ["updated_at", "created_at"],
+      "object_attributes",
+      gitlabTimestampToIso,
+    ),
+    ids: { mergeRequest: requireId(attributes, "id", "object_attributes") },
   };
 }
 

@@ -41,7 +41,7 @@ describe.each(ENGINES)("deliveries through a crash on %s", (engine) => {
       const routing = join(dir, "shipcast.yml");
       writeFileSync(
         routing,
-        `targets:\n  hook: { kind: slack, url: "${receiver.url}/hook" }\nroutes:\n  - notify: [hook]\n`,
+        `targets:\n  hook: { kind: webhook, url: "${receiver.url}/hook" }\nroutes:\n  - notify: [hook]\n`,
       );
       const env = {
         DATABASE_URL: database.url,

@@ -5,6 +5,7 @@ import { REPOSITORY_NOTIFY_KIND } from "../../src/notifiers/github/repository-no
 import {
   defaultSubject,
   defineNotifier,
+  hasCommentOn,
   hasCommitOn,
   type Notifier,
 } from "../../src/notifiers/kit/notifier.js";
@@ -34,7 +35,11 @@ const githubEvent: DeployEvent = {
 };
 
 /** A closed pull request; the kind may not be in the event model yet. */
-const closedEvent: DeployEvent = { ...githubEvent, kind: "change.closed" as EventKind };
+const closedEvent: DeployEvent = {
+  ...githubEvent,
+  kind: "change.closed" as EventKind,
+  change: { number: 7, url: "https://github.com/o/r/pull/7" },
+};
 
 function fake(kind: string, extra: Partial<Notifier> = {}): Notifier {
   return defineNotifier<unknown>({
@@ -182,8 +187,8 @@ describe("the planner and a repository's notify", () => {
 });
 
 describe("the planner and a closed pull or merge request", () => {
-  const githubComment = fake("github-comment", { accepts: hasCommitOn("github") });
-  const gitlabComment = fake("gitlab-comment", { accepts: hasCommitOn("gitlab") });
+  const githubComment = fake("github-comment", { accepts: hasCommentOn("github") });
+  const gitlabComment = fake("gitlab-comment", { accepts: hasCommentOn("gitlab") });
   const githubStatus = fake("github-status", { accepts: hasCommitOn("github") });
   const reader = fake(REPOSITORY_NOTIFY_KIND, { accepts: hasCommitOn("github") });
   const registry = new NotifierRegistry()

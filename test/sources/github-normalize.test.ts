@@ -294,8 +294,62 @@ describe("normalizeGithub: pull request previews", () => {
   });
 });
 
+describe("normalizeGithub: pull_request", () => {
+  const closed = examplesOf("pull_request").filter((payload) => payload.action === "closed");
+
+  it("turns every closed pull request example into change.closed", () => {
+    expect(closed.length).toBeGreaterThan(0);
+    for (const payload of closed) {
+      expect(expectEvent(normalize("pull_request", payload))).toEqual({
+        schemaVersion: 1,
+        kind: "change.closed",
+        source: "github",
+        sourceEvent: "pull_request",
+        project: {
+          name: "Hello-World",
+          id: "186853002",
+          repository: {
+            host: "github",
+            origin: "https://github.com",
+            fullPath: "Codertocat/Hello-World",
+            id: 186853002,
+            url: "https://github.com/Codertocat/Hello-World",
+          },
+        },
+        environment: { name: "-", type: "PREVIEW" },
+        commit: {
+          sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+          url: "https://github.com/Codertocat/Hello-World/commit/ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        },
+        change: { number: 2, url: "https://github.com/Codertocat/Hello-World/pull/2" },
+        urls: {},
+        actor: "Codertocat",
+        occurredAt: "2019-05-15T15:21:18.000Z",
+        ids: { pullRequest: "279147437" },
+      });
+    }
+  });
+
+  it("ignores every other pull_request action, naming it", () => {
+    const others = examplesOf("pull_request").filter((payload) => payload.action !== "closed");
+    expect(others.length).toBeGreaterThan(0);
+    for (const payload of others) {
+      expect(normalize("pull_request", payload)).toEqual({
+        ignored: true,
+        reason: `github "pull_request" action "${String(payload.action)}" is not handled`,
+      });
+    }
+  });
+
+  it("rejects a closed pull request without its number as malformed", () => {
+    const payload = structuredClone(closed[0]) as Json;
+    delete obj(payload.pull_request).number;
+    expect(() => normalize("pull_request", payload)).toThrow(MalformedEventError);
+  });
+});
+
 describe("normalizeGithub: events that are not deploys", () => {
-  it.each(["push", "pull_request", "ping", "workflow_run", "status", "installation"])(
+  it.each(["push", "ping", "workflow_run", "status", "installation"])(
     "ignores every %s example, naming the event",
     (name) => {
       for (const payload of examplesOf(name)) {

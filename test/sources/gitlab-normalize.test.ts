@@ -310,21 +310,97 @@ describe("normalizeGitlab: Pipeline Hook", () => {
   });
 });
 
-describe("normalizeGitlab: events that are not deploys", () => {
+/** The fixture's merge request hook (as captured: action `open`) with another action. */
+function mergeRequest(attributes: Json = {}): Json {
+  const payload = fixture("merge_request.json");
+  Object.assign(obj(payload.object_attributes), attributes);
+  return payload;
+}
+
+describe("normalizeGitlab: Merge Request Hook", () => {
   it.each([
-    ["note_merge_request.json", "Note Hook"],
-    ["merge_request.json", "Merge Request Hook"],
-  ])("ignores %s, naming the event", (file, event) => {
-    expect(normalize(fixture(file), event)).toEqual({
-      ignored: true,
-      reason: `gitlab event "${event}" is not a deploy event`,
+    ["close", "closed"],
+    ["merge", "merged"],
+  ])("turns action %s into change.closed for the merge request", (action, state) => {
+    const event = expectEvent(normalize(mergeRequest({ action, state }), "Merge Request Hook"));
+    expect(event).toEqual({
+      schemaVersion: 1,
+      kind: "change.closed",
+      source: "gitlab",
+      sourceEvent: "Merge Request Hook",
+      project: {
+        name: "Gitlab Test",
+        id: "1",
+        repository: {
+          host: "gitlab",
+          origin: "http://example.com",
+          fullPath: "gitlabhq/gitlab-test",
+          id: 1,
+          url: "http://example.com/gitlabhq/gitlab-test",
+        },
+      },
+      environment: { name: "-", type: "PREVIEW" },
+      commit: {
+        sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+        url: "http://example.com/awesome_space/awesome_project/commits/da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+      },
+      change: { number: 1, url: "http://example.com/diaspora/merge_requests/1" },
+      urls: {},
+      actor: "user1",
+      occurredAt: "2013-12-03T17:23:34.000Z",
+      ids: { mergeRequest: "99" },
     });
   });
 
-  it("ignores a merge request body without the header, naming its object_kind", () => {
-    expect(normalize(fixture("merge_request.json"))).toEqual({
+  it("reads the body without the header by its object_kind", () => {
+    const event = expectEvent(normalize(mergeRequest({ action: "merge" })));
+    expect(event.kind).toBe("change.closed");
+    expect(event.change?.number).toBe(1);
+  });
+
+  it("reads GitLab's space-separated timestamps and goes without a last commit", () => {
+    const event = expectEvent(
+      normalize(
+        mergeRequest({
+          action: "close",
+          updated_at: "2013-12-03 17:23:34 UTC",
+          last_commit: undefined,
+        }),
+        "Merge Request Hook",
+      ),
+    );
+    expect(event.occurredAt).toBe("2013-12-03T17:23:34.000Z");
+    expect(event.commit).toBeUndefined();
+  });
+
+  it.each(["open", "update", "reopen", "approved", "unapproved"])(
+    "ignores action %s, naming it",
+    (action) => {
+      expect(normalize(mergeRequest({ action }), "Merge Request Hook")).toEqual({
+        ignored: true,
+        reason: `gitlab merge request action "${action}" is not handled`,
+      });
+    },
+  );
+
+  it("rejects a closing hook without the merge request's iid as malformed", () => {
+    const payload = mergeRequest({ action: "close", iid: undefined });
+    expect(() => normalize(payload, "Merge Request Hook")).toThrow(MalformedEventError);
+  });
+});
+
+describe("normalizeGitlab: events that are not deploys", () => {
+  it("ignores a Note Hook, naming the event", () => {
+    expect(normalize(fixture("note_merge_request.json"), "Note Hook")).toEqual({
       ignored: true,
-      reason: 'gitlab event "merge_request" is not a deploy event',
+      reason: 'gitlab event "Note Hook" is not a deploy event',
+    });
+  });
+
+  it("ignores the captured merge request hook: it was opened, not closed", () => {
+    expect(normalize(fixture("merge_request.json"), "Merge Request Hook")).toEqual({
+      ignored: true,
+      reason: 'gitlab merge request action "open" is not handled',
     });
   });
 

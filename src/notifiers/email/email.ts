@@ -16,7 +16,13 @@ import {
   type Transporter,
 } from "nodemailer";
 import { z } from "zod";
-import { type AttemptResult, defineNotifier, type Notifier } from "../kit/notifier.js";
+import {
+  type AttemptResult,
+  defineNotifier,
+  type Notifier,
+  notAChangeEvent,
+} from "../kit/notifier.js";
+import { secretScrubber } from "../kit/redact.js";
 import { buildEmail } from "./email-message.js";
 
 /** What the `email` notifier needs, built once at start-up. */
@@ -76,9 +82,10 @@ export function createSmtpTransport(
  * errors → `failed`; SMTP 4xx, connection errors and the per-attempt timeout → `retry`.
  */
 export function emailNotifier(deps: EmailNotifierDeps): Notifier<EmailSettings> {
-  const secrets = transportSecrets(deps.transport);
+  const redact = secretScrubber(transportSecrets(deps.transport));
   return defineNotifier<EmailSettings>({
     kind: "email",
+    accepts: notAChangeEvent,
     settings: emailSettingsSchema,
     async deliver(settings, context) {
       const { signal } = context;
@@ -102,10 +109,10 @@ export function emailNotifier(deps: EmailNotifierDeps): Notifier<EmailSettings> 
           signal,
         });
         const info = await untilAborted(sending, signal);
-        return accepted(info, secrets);
+        return accepted(info, redact);
       } catch (error) {
         if (signal.aborted) return timedOut();
-        return classifySmtpError(asNodemailerError(error), secrets);
+        return classifySmtpError(asNodemailerError(error), redact);
       }
     },
   });
@@ -144,7 +151,7 @@ function timedOut(): AttemptResult {
   return { outcome: "retry", error: "timed out" };
 }
 
-function accepted(info: SentMessageInfo, secrets: string[]): AttemptResult {
+function accepted(info: SentMessageInfo, redact: (text: string) => string): AttemptResult {
   const reply = typeof info.response === "string" ? info.response : undefined;
   const code = replyCode(reply);
   const rejected = info.rejected ?? [];
@@ -155,7 +162,7 @@ function accepted(info: SentMessageInfo, secrets: string[]): AttemptResult {
   return {
     outcome: "succeeded",
     ...(code === undefined ? {} : { httpStatus: code }),
-    ...(response === undefined ? {} : { response: redact(response, secrets) }),
+    ...(response === undefined ? {} : { response: redact(response) }),
   };
 }
 
@@ -176,13 +183,16 @@ const CONFIGURATION_CODES = new Set([
  * (RFC 5321: 5yz permanent, 4yz transient); without one, the error code does: authentication
  * and configuration errors are permanent, connection and protocol errors are not.
  */
-function classifySmtpError(error: NodemailerError, secrets: string[]): AttemptResult {
+function classifySmtpError(
+  error: NodemailerError,
+  redact: (text: string) => string,
+): AttemptResult {
   const responseCode = typeof error.responseCode === "number" ? error.responseCode : undefined;
   const facts = {
     ...(responseCode === undefined ? {} : { httpStatus: responseCode }),
-    ...(typeof error.response === "string" ? { response: redact(error.response, secrets) } : {}),
+    ...(typeof error.response === "string" ? { response: redact(error.response) } : {}),
   };
-  const description = redact(describeError(error), secrets);
+  const description = redact(describeError(error));
   if (error.code === "EABORT") return timedOut();
 
   const rejected = error.rejectedErrors ?? [];
@@ -249,8 +259,8 @@ interface AuthLike {
 
 /**
  * The credentials the transport was configured with, in every form they could come back in
- * an error: as given, URL-encoded (as written in `SMTP_URL`), and base64 as sent by AUTH PLAIN
- * and LOGIN (a server may echo what it was sent).
+ * an error: as given and base64 as sent by AUTH PLAIN and LOGIN (a server may echo what it was
+ * sent); the redactor adds the URL-encoded form (as written in `SMTP_URL`).
  */
 function transportSecrets(transport: Transporter): string[] {
   const inner = transport as unknown as {
@@ -262,21 +272,11 @@ function transportSecrets(transport: Transporter): string[] {
     if (auth === undefined || auth === null || typeof auth !== "object") continue;
     const user = typeof auth.user === "string" ? auth.user : "";
     for (const value of [auth.pass, auth.accessToken, auth.refreshToken, auth.clientSecret]) {
-      // Even a very short secret is redacted: a mangled log line beats a leaked password.
       if (typeof value !== "string" || value === "") continue;
       secrets.add(value);
-      secrets.add(encodeURIComponent(value));
       secrets.add(Buffer.from(value).toString("base64"));
       secrets.add(Buffer.from(`\u0000${user}\u0000${value}`).toString("base64"));
     }
   }
-  // Longest first, so a secret is never left half-replaced by a shorter one it contains.
-  return [...secrets].sort((a, b) => b.length - a.length);
-}
-
-/** Removes known secrets and the userinfo of any URL from a message bound for the log. */
-function redact(text: string, secrets: string[]): string {
-  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, "$1***@");
-  for (const secret of secrets) out = out.split(secret).join("***");
-  return out;
+  return [...secrets];
 }

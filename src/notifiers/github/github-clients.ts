@@ -10,6 +10,7 @@
  */
 import type { Probot, ProbotOctokit } from "probot";
 import type { DeployEvent } from "../../events/deploy-event.js";
+import type { AttemptResult } from "../kit/notifier.js";
 import { githubErrorStatus, isStaleInstallationError } from "./github-errors.js";
 
 /** How long an installation id is remembered, by default. */
@@ -162,6 +163,22 @@ export function createGithubClients(
     forget(owner, repo) {
       installations.delete(repositoryKey(owner, repo));
     },
+  };
+}
+
+/**
+ * The installation client for `repository`, or the `skipped` result when the app is not
+ * installed there. Errors propagate as from `forRepository`.
+ */
+export async function installationClient(
+  clients: Pick<GithubClients, "forRepository">,
+  repository: GithubRepository,
+): Promise<ProbotOctokit | AttemptResult> {
+  const octokit = await clients.forRepository(repository.owner, repository.repo);
+  if (octokit !== undefined) return octokit;
+  return {
+    outcome: "skipped",
+    reason: `the Shipcast GitHub App is not installed on ${repository.fullPath}`,
   };
 }
 

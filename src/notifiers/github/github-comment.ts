@@ -1,31 +1,31 @@
 /**
  * The `github-comment` notifier: one comment per pull request, edited in place for every deploy
  * (REFERENCE.md, "Outputs": GitHub PR comment, updated in place). The comment shows one row per
- * project and environment; an event replaces its own row and leaves the others alone.
+ * project and environment; an event replaces its own row and leaves the others alone, and a
+ * closed pull request (`change.closed`) gets its comment marked closed.
  *
- * The comment id and the rows live in the store (`StickyComments`), so a restart edits the same
- * comment. When the id is unknown the comment is looked for by its marker and the app's login
- * before one is created, and creation is claimed in the store first, so two events handled at
- * the same moment cannot post two comments.
+ * The algorithm is the kit's sticky-comment engine; this module finds the pull request, reads
+ * the repository's settings, and gives the engine its GitHub adapter (issue comments through the
+ * app's installation client, found again by marker and the app's bot login).
  */
 import { z } from "zod";
 import type { DeployEvent } from "../../events/deploy-event.js";
-import type { StickyComments } from "../../store/sticky-comments-repository.js";
+import type { StickyKey } from "../../store/sticky-comments-repository.js";
+import { STICKY_MARKER } from "../kit/deploy-table.js";
+import { defaultSubject, defineNotifier, hasCommentOn, type Notifier } from "../kit/notifier.js";
 import {
-  type DeployRow,
-  mergeRow,
-  renderDeployTable,
-  rowFromEvent,
-  STICKY_MARKER,
-} from "../kit/deploy-table.js";
+  closeStickyComment,
+  type StickyAdapter,
+  type StickyStore,
+  updateStickyComment,
+  type WrittenComment,
+} from "../kit/sticky-comment.js";
 import {
-  type AttemptResult,
-  defaultSubject,
-  defineNotifier,
-  hasCommitOn,
-  type Notifier,
-} from "../kit/notifier.js";
-import { type GithubClients, type GithubRepository, githubRepositoryOf } from "./github-clients.js";
+  type GithubClients,
+  type GithubRepository,
+  githubRepositoryOf,
+  installationClient,
+} from "./github-clients.js";
 import { githubErrorResult, githubErrorStatus, invalidatesInstallation } from "./github-errors.js";
 import {
   appliesTo,
@@ -41,12 +41,9 @@ export type GithubCommentSettings = z.output<typeof settingsSchema>;
 /** What the notifier needs: the app's clients, the sticky-comment store and the settings cache. */
 export interface GithubCommentDeps {
   clients: GithubClients;
-  sticky: StickyComments;
+  sticky: StickyStore;
   settingsCache: RepositorySettingsCache;
 }
-
-/** How soon the loser of a creation race tries again: by then the winner has saved the id. */
-const CREATION_RACE_RETRY_MS = 500;
 
 type Octokit = NonNullable<Awaited<ReturnType<GithubClients["forRepository"]>>>;
 
@@ -57,16 +54,6 @@ function subject(event: DeployEvent): string {
   if (event.change) return `github|${repository.fullPath}|#${event.change.number}`;
   const sha = event.commit?.sha;
   return sha ? `github|${repository.fullPath}|sha:${sha}` : defaultSubject(event);
-}
-
-/** Stored rows; anything unreadable counts as none (the next render rebuilds the table). */
-function parseRows(text: string): DeployRow[] {
-  try {
-    const rows: unknown = JSON.parse(text);
-    return Array.isArray(rows) ? (rows as DeployRow[]) : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -119,10 +106,66 @@ async function findOwnComment(
   return undefined;
 }
 
-function commentFacts(status: number, data: { id: number; html_url?: string }) {
+/** A comment GitHub answered with, for the engine and the delivery log. */
+function writtenComment(response: {
+  status: number;
+  data: { id: number; html_url?: string };
+}): WrittenComment {
+  const { id, html_url } = response.data;
   return {
-    httpStatus: status,
-    response: JSON.stringify({ id: data.id, html_url: data.html_url }),
+    id: String(id),
+    facts: { httpStatus: response.status, response: JSON.stringify({ id, html_url }) },
+  };
+}
+
+/** The store's key of a pull request's comment. */
+function stickyKey(repository: GithubRepository, number: number): StickyKey {
+  return { provider: "github", repository: `${repository.origin}/${repository.fullPath}`, number };
+}
+
+/** The engine's GitHub side for pull request `number`, through the installation's client. */
+function githubAdapter(
+  octokit: Octokit,
+  repository: GithubRepository,
+  number: number,
+  signal: AbortSignal,
+  clients: GithubClients,
+): StickyAdapter {
+  const { owner, repo } = repository;
+  return {
+    noun: "comment",
+    where: `#${number}`,
+    changeName: "pull request",
+    async edit(id, body) {
+      const response = await octokit.rest.issues.updateComment({
+        owner,
+        repo,
+        comment_id: Number(id),
+        body,
+        request: { signal },
+      });
+      return writtenComment(response);
+    },
+    async findOwn() {
+      const login = await clients.appLogin();
+      const id = await findOwnComment(octokit, repository, number, login, signal);
+      return id === undefined ? undefined : String(id);
+    },
+    async create(body) {
+      const response = await octokit.rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: number,
+        body,
+        request: { signal },
+      });
+      return writtenComment(response);
+    },
+    isNotFound: (error) => githubErrorStatus(error) === 404,
+    errorResult(error, action) {
+      if (invalidatesInstallation(error)) clients.forget(owner, repo);
+      return githubErrorResult(error, action);
+    },
   };
 }
 
@@ -131,18 +174,39 @@ function commentFacts(status: number, data: { id: number; html_url?: string }) {
  * notifier so that one event reads `.github/shipcast.yml` once.
  */
 export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubCommentSettings> {
-  const { clients, settingsCache } = deps;
+  const { clients, settingsCache, sticky } = deps;
+
+  /** Marks the pull request's comment closed; GitHub is only asked when there is one. */
+  function close(repository: GithubRepository, number: number, signal: AbortSignal) {
+    return closeStickyComment(sticky, stickyKey(repository, number), async () => {
+      try {
+        const octokit = await installationClient(clients, repository);
+        if ("outcome" in octokit) return octokit;
+        return githubAdapter(octokit, repository, number, signal, clients);
+      } catch (error) {
+        if (invalidatesInstallation(error)) clients.forget(repository.owner, repository.repo);
+        return githubErrorResult(error, "looking up the app's installation");
+      }
+    });
+  }
+
   return defineNotifier<GithubCommentSettings>({
     kind: "github-comment",
     settings: settingsSchema,
     subject,
-    accepts: hasCommitOn("github"),
+    accepts: hasCommentOn("github"),
     async deliver(_settings, context) {
       const { event, signal } = context;
       const found = githubRepositoryOf(event, clients);
       if ("reason" in found) return { outcome: "skipped", reason: found.reason };
       const { repository } = found;
-      const { owner, repo, fullPath } = repository;
+      const { owner, repo } = repository;
+      if (event.kind === "change.closed") {
+        if (event.change === undefined) {
+          return { outcome: "skipped", reason: "the event names no pull request" };
+        }
+        return close(repository, event.change.number, signal);
+      }
       const sha = event.commit?.sha;
       if (!sha) return { outcome: "skipped", reason: "the event names no commit" };
       if (event.kind === "form.submitted") {
@@ -151,13 +215,8 @@ export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubC
 
       let action = "looking up the app's installation";
       try {
-        const octokit = await clients.forRepository(owner, repo);
-        if (octokit === undefined) {
-          return {
-            outcome: "skipped",
-            reason: `the Shipcast GitHub App is not installed on ${fullPath}`,
-          };
-        }
+        const octokit = await installationClient(clients, repository);
+        if ("outcome" in octokit) return octokit;
 
         action = `reading ${REPOSITORY_SETTINGS_PATH}`;
         const read = await settingsCache.read(octokit, owner, repo);
@@ -182,104 +241,12 @@ export function githubCommentNotifier(deps: GithubCommentDeps): Notifier<GithubC
         if (number === undefined) {
           return { outcome: "skipped", reason: "the commit heads no open pull request" };
         }
-
-        action = `updating the Shipcast comment on #${number}`;
-        return await updateSticky({ octokit, repository, number, event, signal, deps });
+        const adapter = githubAdapter(octokit, repository, number, signal, clients);
+        return await updateStickyComment(sticky, stickyKey(repository, number), adapter, event);
       } catch (error) {
         if (invalidatesInstallation(error)) clients.forget(owner, repo);
         return githubErrorResult(error, action);
       }
     },
   });
-}
-
-interface StickyInput {
-  octokit: Octokit;
-  repository: GithubRepository;
-  number: number;
-  event: DeployEvent;
-  signal: AbortSignal;
-  deps: GithubCommentDeps;
-}
-
-/** Merges the event's row into the pull request's comment: edit it, or find or create it. */
-async function updateSticky(input: StickyInput): Promise<AttemptResult> {
-  const { octokit, repository, number, event, signal, deps } = input;
-  const { owner, repo } = repository;
-  const state = await deps.sticky.get({
-    provider: "github",
-    repository: `${repository.origin}/${repository.fullPath}`,
-    number,
-  });
-  if (state.closed) return { outcome: "skipped", reason: "pull request closed" };
-
-  const merged = mergeRow(parseRows(state.rows), rowFromEvent(event));
-  // An older state than the one shown: the comment already says something newer.
-  if (!merged.changed && state.comment_id !== null) {
-    return { outcome: "succeeded", response: "no change" };
-  }
-  const body = renderDeployTable(merged.rows);
-  const rows = JSON.stringify(merged.rows);
-
-  if (state.comment_id !== null) {
-    try {
-      const response = await octokit.rest.issues.updateComment({
-        owner,
-        repo,
-        comment_id: Number(state.comment_id),
-        body,
-        request: { signal },
-      });
-      await deps.sticky.save(state.id, state.comment_id, rows, state.rows);
-      return { outcome: "succeeded", ...commentFacts(response.status, response.data) };
-    } catch (error) {
-      if (githubErrorStatus(error) !== 404) {
-        if (invalidatesInstallation(error)) deps.clients.forget(owner, repo);
-        return githubErrorResult(error, `editing comment ${state.comment_id} on #${number}`);
-      }
-      // Someone deleted the comment: start over with a new one.
-      await deps.sticky.forgetComment(state.id);
-    }
-  }
-
-  if (!(await deps.sticky.claimCreation(state.id))) {
-    return {
-      outcome: "retry",
-      error: "another delivery is creating the comment",
-      retryAfterMs: CREATION_RACE_RETRY_MS,
-    };
-  }
-  let action = "finding the app's login";
-  try {
-    const login = await deps.clients.appLogin();
-    action = `looking for the Shipcast comment on #${number}`;
-    const existing = await findOwnComment(octokit, repository, number, login, signal);
-    let result: { status: number; data: { id: number; html_url?: string } } | undefined;
-    if (existing !== undefined) {
-      action = `editing comment ${existing} on #${number}`;
-      result = await octokit.rest.issues
-        .updateComment({ owner, repo, comment_id: existing, body, request: { signal } })
-        .catch((error: unknown) => {
-          // Deleted between the listing and the edit: create a new one below.
-          if (githubErrorStatus(error) === 404) return undefined;
-          throw error;
-        });
-    }
-    if (result === undefined) {
-      action = `creating the comment on #${number}`;
-      result = await octokit.rest.issues.createComment({
-        owner,
-        repo,
-        issue_number: number,
-        body,
-        request: { signal },
-      });
-    }
-    await deps.sticky.save(state.id, String(result.data.id), rows, state.rows);
-    return { outcome: "succeeded", ...commentFacts(result.status, result.data) };
-  } catch (error) {
-    await deps.sticky.releaseCreation(state.id).catch(() => undefined);
-    if (invalidatesInstallation(error)) deps.clients.forget(owner, repo);
-    return githubErrorResult(error, action);
-  }
 }

@@ -8,7 +8,9 @@
  * connection error; an aborted request keeps its `AbortError`). It is read by shape rather than
  * by class: the class lives in a package Shipcast does not depend on directly.
  */
+import { parseRetryAfter } from "../../outbound/http-facts.js";
 import type { AttemptResult } from "../kit/notifier.js";
+import { redactCredentials } from "../kit/redact.js";
 
 /** How soon to try again after an installation vanished under a remembered id. */
 const STALE_INSTALLATION_RETRY_MS = 1_000;
@@ -25,32 +27,6 @@ interface RequestErrorShape {
   message?: unknown;
   status?: unknown;
   response?: { status?: unknown; headers?: Record<string, unknown>; data?: unknown };
-}
-
-/**
- * Shapes of credentials that could appear in a message: GitHub tokens (`ghs_…`, `ghp_…`,
- * `github_pat_…`, legacy 40-hex `v1.` installation tokens), JWTs (the app's own), and whatever
- * follows an `Authorization` scheme.
- */
-const CREDENTIAL_PATTERNS: RegExp[] = [
-  /\bgh[opsur]_[A-Za-z0-9_]{16,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{16,}/g,
-  /\bv1\.[0-9a-f]{40}\b/g,
-  /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
-  /\b(bearer|token)\s+[A-Za-z0-9._~+/-]{20,}=*/gi,
-];
-
-/** Replaces anything shaped like a credential in `text`. */
-export function redactCredentials(text: string): string {
-  let redacted = text;
-  for (const pattern of CREDENTIAL_PATTERNS) {
-    redacted = redacted.replace(pattern, (match, scheme?: unknown) =>
-      typeof scheme === "string" && match.toLowerCase().startsWith(scheme.toLowerCase())
-        ? `${scheme} [redacted]`
-        : "[redacted]",
-    );
-  }
-  return redacted;
 }
 
 /** The HTTP status of an Octokit error, or undefined when `error` is not one. */
@@ -79,16 +55,6 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   if (typeof value === "string") return value;
   if (typeof value === "number") return String(value);
   return undefined;
-}
-
-/** `Retry-After` (delta-seconds or an HTTP date) in milliseconds. */
-function retryAfterMs(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 /** Milliseconds until `x-ratelimit-reset` (epoch seconds), when the quota is spent. */
@@ -227,7 +193,8 @@ export function githubErrorResult(error: unknown, action: string, now = Date.now
 
   if (status === 403 || status === 429) {
     const wait =
-      retryAfterMs(header(headers, "retry-after"), now) ?? rateLimitResetMs(headers, now);
+      parseRetryAfter(header(headers, "retry-after") ?? null, now) ??
+      rateLimitResetMs(headers, now);
     if (wait !== undefined || status === 429 || isRateLimitMessage(message)) {
       return {
         outcome: "retry",
@@ -238,7 +205,7 @@ export function githubErrorResult(error: unknown, action: string, now = Date.now
     }
   }
   if (status >= 500) {
-    const wait = retryAfterMs(header(headers, "retry-after"), now);
+    const wait = parseRetryAfter(header(headers, "retry-after") ?? null, now);
     return {
       outcome: "retry",
       error: answer,

@@ -11,7 +11,7 @@ import type { DeployEvent, EventKind } from "../../events/deploy-event.js";
 import { isHttpUrl } from "../../outbound/http-facts.js";
 import { defaultSubject, defineNotifier, hasCommitOn, type Notifier } from "../kit/notifier.js";
 import { statusContext, statusDescription, truncateDescription } from "../kit/status-context.js";
-import { type GithubClients, githubRepositoryOf } from "./github-clients.js";
+import { type GithubClients, githubRepositoryOf, installationClient } from "./github-clients.js";
 import { githubErrorResult, invalidatesInstallation } from "./github-errors.js";
 import {
   appliesTo,
@@ -97,13 +97,8 @@ export function githubStatusNotifier(deps: GithubStatusDeps): Notifier<GithubSta
 
       let action = "looking up the app's installation";
       try {
-        const octokit = await clients.forRepository(owner, repo);
-        if (octokit === undefined) {
-          return {
-            outcome: "skipped",
-            reason: `the Shipcast GitHub App is not installed on ${fullPath}`,
-          };
-        }
+        const octokit = await installationClient(clients, found.repository);
+        if ("outcome" in octokit) return octokit;
 
         action = `reading ${REPOSITORY_SETTINGS_PATH}`;
         const read = await settingsCache.read(octokit, owner, repo);

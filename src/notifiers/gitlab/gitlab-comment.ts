@@ -1,73 +1,55 @@
 /**
  * The `gitlab-comment` notifier: one note per merge request, a table of the latest deploy state
  * of every project and environment, edited in place on every event (REFERENCE.md, "Outputs":
- * GitLab MR note). The note's id and rows live in the sticky-comments store, so a restart edits
- * the same note rather than posting a second one.
+ * GitLab MR note); a merge request closed or merged (`change.closed`) gets its note marked
+ * closed.
  *
- * Creating a note is guarded by the store's creation claim: of two deliveries for one merge
- * request that find no note, one creates it and the other is retried shortly and then edits it.
- * When the store has no note id (lost, or the note was posted before the store existed), the
- * note is found again by its marker and its author, the token's user; a note by anyone else is
- * never taken over, even when it quotes the marker.
+ * The algorithm is the kit's sticky-comment engine; this module finds the merge request and
+ * gives the engine its GitLab adapter. When the store has no note id (lost, or the note was
+ * posted before the store existed), the note is found again by its marker and its author, the
+ * token's user; a note by anyone else is never taken over, even when it quotes the marker.
  */
 import type { MergeRequestSchema } from "@gitbeaker/rest";
 import { z } from "zod";
 import type { DeployEvent, RepositoryRef } from "../../events/deploy-event.js";
-import type { StickyCommentRow, StickyComments } from "../../store/sticky-comments-repository.js";
-import {
-  type DeployRow,
-  mergeRow,
-  renderDeployTable,
-  rowFromEvent,
-  STICKY_MARKER,
-} from "../kit/deploy-table.js";
+import type { StickyKey } from "../../store/sticky-comments-repository.js";
+import { STICKY_MARKER } from "../kit/deploy-table.js";
 import {
   type AttemptResult,
   defaultSubject,
   defineNotifier,
-  hasCommitOn,
+  hasCommentOn,
   type Notifier,
 } from "../kit/notifier.js";
+import {
+  closeStickyComment,
+  type StickyAdapter,
+  type StickyStore,
+  updateStickyComment,
+} from "../kit/sticky-comment.js";
 import { type GitlabApi, withAttemptSignal } from "./gitlab-client.js";
 import { gitlabErrorResult, gitlabStatus } from "./gitlab-errors.js";
-import { gitlabTargetOf } from "./gitlab-target.js";
+import { gitlabRepositoryOf, gitlabTargetOf } from "./gitlab-target.js";
 
 const settingsSchema = z.object({}).strict();
 
 /** Settings of a `gitlab-comment` target: none yet. */
 export type GitlabCommentSettings = z.infer<typeof settingsSchema>;
 
-/** How soon a delivery that lost the creation claim tries again: the winner is mid-create. */
-const CLAIM_LOST_RETRY_MS = 500;
-
 /** Notes per page when looking for Shipcast's own note (GitLab's maximum). */
 const NOTES_PER_PAGE = 100;
 
-const ACTION = "updating the GitLab merge request note";
+const ACTION = "looking for the merge request the commit heads";
 
 /** Dependencies of the `gitlab-comment` notifier. */
 export interface GitlabCommentDeps {
   gitlab: Pick<GitlabApi, "Commits" | "MergeRequestNotes" | "Users">;
-  sticky: StickyComments;
+  sticky: StickyStore;
   /**
    * Web origins of the instance the client talks to. When given, an event whose repository is
    * on another origin is skipped (project ids and paths are per instance).
    */
   origins?: readonly string[];
-}
-
-/** A failure of the sticky-comments store, told apart from GitLab's failures. */
-class StoreError extends Error {
-  override name = "StoreError";
-}
-
-/** Runs a store operation, marking its failure as the store's. */
-async function inStore<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw new StoreError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
 }
 
 /** `gitlab|<fullPath>|!<iid>`, or `gitlab|<fullPath>|sha:<sha>` until the MR is known. */
@@ -76,16 +58,6 @@ function subject(event: DeployEvent): string {
   if (repository?.host !== "gitlab") return defaultSubject(event);
   const which = event.change ? `!${event.change.number}` : `sha:${event.commit?.sha ?? ""}`;
   return `gitlab|${repository.fullPath}|${which}`;
-}
-
-/** The rows stored for a merge request; a row set that cannot be read starts over. */
-function storedRows(state: StickyCommentRow): DeployRow[] {
-  try {
-    const rows: unknown = JSON.parse(state.rows);
-    return Array.isArray(rows) ? (rows as DeployRow[]) : [];
-  } catch {
-    return [];
-  }
 }
 
 /** Whether a merge request belongs to the event's project (a fork's MRs number their own way). */
@@ -147,90 +119,85 @@ export function gitlabCommentNotifier(deps: GitlabCommentDeps): Notifier<GitlabC
     return own?.id;
   }
 
+  /** The engine's GitLab side for merge request `iid` of `projectId`. */
+  function gitlabAdapter(projectId: string | number, iid: number): StickyAdapter {
+    return {
+      noun: "note",
+      where: `!${iid}`,
+      changeName: "merge request",
+      async edit(id, body) {
+        const note = await gitlab.MergeRequestNotes.edit(projectId, iid, Number(id), { body });
+        return { id: String(note.id) };
+      },
+      async findOwn() {
+        const id = await findOwnNote(projectId, iid);
+        return id === undefined ? undefined : String(id);
+      },
+      async create(body) {
+        return { id: String((await gitlab.MergeRequestNotes.create(projectId, iid, body)).id) };
+      },
+      isNotFound: (error) => gitlabStatus(error) === 404,
+      errorResult: (error, action) => gitlabErrorResult(error, action),
+    };
+  }
+
+  function stickyKey(repository: RepositoryRef, iid: number): StickyKey {
+    return {
+      provider: "gitlab",
+      repository: `${repository.origin}/${repository.fullPath}`,
+      number: iid,
+    };
+  }
+
   async function update(
     event: DeployEvent,
     repository: RepositoryRef,
     sha: string,
   ): Promise<AttemptResult> {
     const projectId = repository.id ?? repository.fullPath;
-    const iid = event.change?.number ?? (await mergeRequestOf(projectId, repository, sha));
+    let iid = event.change?.number;
+    if (iid === undefined) {
+      try {
+        iid = await mergeRequestOf(projectId, repository, sha);
+      } catch (error) {
+        return gitlabErrorResult(error, ACTION);
+      }
+    }
     if (iid === undefined) {
       return { outcome: "skipped", reason: "the commit heads no open merge request" };
     }
-    const state = await inStore(
-      sticky.get({
-        provider: "gitlab",
-        repository: `${repository.origin}/${repository.fullPath}`,
-        number: iid,
-      }),
+    return updateStickyComment(
+      sticky,
+      stickyKey(repository, iid),
+      gitlabAdapter(projectId, iid),
+      event,
     );
-    if (state.closed) return { outcome: "skipped", reason: "the merge request is closed" };
-
-    const before = storedRows(state);
-    const merged = mergeRow(before, rowFromEvent(event));
-    // A redelivered event replaces its row with an identical one: nothing to edit.
-    const changed = merged.changed && JSON.stringify(merged.rows) !== JSON.stringify(before);
-    if (!changed && state.comment_id !== null) {
-      return { outcome: "succeeded", response: "no change" };
-    }
-    const body = renderDeployTable(merged.rows);
-    const rows = JSON.stringify(merged.rows);
-
-    const knownId = state.comment_id === null ? Number.NaN : Number(state.comment_id);
-    if (Number.isSafeInteger(knownId)) {
-      try {
-        await gitlab.MergeRequestNotes.edit(projectId, iid, knownId, { body });
-        await inStore(sticky.save(state.id, String(knownId), rows, state.rows));
-        return { outcome: "succeeded" };
-      } catch (error) {
-        if (gitlabStatus(error) !== 404) throw error;
-        // Someone deleted the note: post it again below.
-        await inStore(sticky.forgetComment(state.id));
-      }
-    } else if (state.comment_id !== null) {
-      await inStore(sticky.forgetComment(state.id));
-    }
-
-    if (!(await inStore(sticky.claimCreation(state.id)))) {
-      return {
-        outcome: "retry",
-        error: "another delivery is creating the note on this merge request",
-        retryAfterMs: CLAIM_LOST_RETRY_MS,
-      };
-    }
-    try {
-      const existing = await findOwnNote(projectId, iid);
-      const noteId =
-        existing === undefined
-          ? (await gitlab.MergeRequestNotes.create(projectId, iid, body)).id
-          : (await gitlab.MergeRequestNotes.edit(projectId, iid, existing, { body })).id;
-      await inStore(sticky.save(state.id, String(noteId), rows, state.rows));
-      return { outcome: "succeeded" };
-    } catch (error) {
-      // Unclaimed at once, so that the retry need not wait out the claim.
-      await sticky.releaseCreation(state.id).catch(() => undefined);
-      throw error;
-    }
   }
 
   return defineNotifier<GitlabCommentSettings>({
     kind: "gitlab-comment",
     settings: settingsSchema,
     subject,
-    accepts: hasCommitOn("gitlab"),
+    accepts: hasCommentOn("gitlab"),
     async deliver(_settings, context) {
       const { event } = context;
+      if (event.kind === "change.closed") {
+        const found = gitlabRepositoryOf(event, deps.origins);
+        if ("reason" in found) return { outcome: "skipped", reason: found.reason };
+        const { repository } = found;
+        if (event.change === undefined) {
+          return { outcome: "skipped", reason: "the event names no merge request" };
+        }
+        const iid = event.change.number;
+        const adapter = gitlabAdapter(repository.id ?? repository.fullPath, iid);
+        return withAttemptSignal(context.signal, () =>
+          closeStickyComment(sticky, stickyKey(repository, iid), async () => adapter),
+        );
+      }
       const target = gitlabTargetOf(event, deps.origins);
       if ("reason" in target) return { outcome: "skipped", reason: target.reason };
       const { repository, sha } = target;
-      try {
-        return await withAttemptSignal(context.signal, () => update(event, repository, sha));
-      } catch (error) {
-        if (error instanceof StoreError) {
-          return { outcome: "retry", error: `sticky-comment store: ${error.message}` };
-        }
-        return gitlabErrorResult(error, ACTION);
-      }
+      return withAttemptSignal(context.signal, () => update(event, repository, sha));
     },
   });
 }

@@ -15,6 +15,7 @@ import {
   parseRetryAfter,
 } from "../../outbound/http-facts.js";
 import type { AttemptResult } from "../kit/notifier.js";
+import { redactCredentials } from "../kit/redact.js";
 
 /** Characters of GitLab's message quoted in an error. */
 const MAX_MESSAGE = 300;
@@ -26,18 +27,6 @@ const HINTS: Readonly<Record<number, string>> = {
   404: "not found, or not visible to the token's user",
   422: "GitLab refused the request as invalid",
 };
-
-/**
- * Credential headers as an error text might quote them (`"private-token": "…"`,
- * `Authorization: Bearer …`): the value goes, the name stays.
- */
-const CREDENTIAL_HEADER =
-  /(["']?(?:private-token|job-token|authorization)["']?\s*[:=]\s*["']?)(?:bearer\s+)?[^"'\s,;}]+/gi;
-
-/** Removes credential header values from text that leaves the GitLab layer. */
-export function redactCredentials(text: string): string {
-  return text.replace(CREDENTIAL_HEADER, "$1[redacted]");
-}
 
 /** The answer a `GitbeakerRequestError` carries, when it carries one. */
 export interface GitlabAnswer {

@@ -66,22 +66,32 @@ export function mergeRow(
   return { rows: next, changed: true };
 }
 
+/** How the comment is rendered beyond its rows. */
+export interface RenderOptions {
+  /** The pull/merge request is closed: a note says the comment is no longer updated. */
+  closed?: boolean;
+  /** What the note calls the pull/merge request. Default `pull request`. */
+  changeName?: string;
+}
+
 /**
  * The comment body: marker, a table with one row per project and environment, the errors of
  * failed rows, and a note once the pull/merge request is closed. Rows are dropped, oldest first,
  * if the body would exceed `MAX_COMMENT_LENGTH`.
  */
-export function renderDeployTable(rows: DeployRow[], options: { closed?: boolean } = {}): string {
+export function renderDeployTable(rows: DeployRow[], options: RenderOptions = {}): string {
   let shown = [...rows].sort((a, b) => a.key.localeCompare(b.key));
+  const closed = options.closed ? (options.changeName ?? "pull request") : undefined;
   for (;;) {
-    const body = render(shown, rows.length - shown.length, options.closed ?? false);
+    const body = render(shown, rows.length - shown.length, closed);
     if (body.length <= MAX_COMMENT_LENGTH || shown.length === 0) return body;
     const oldest = shown.reduce((a, b) => (a.occurredAt <= b.occurredAt ? a : b));
     shown = shown.filter((r) => r !== oldest);
   }
 }
 
-function render(rows: DeployRow[], dropped: number, closed: boolean): string {
+/** `closed`: what the closed pull/merge request is called, when it is closed. */
+function render(rows: DeployRow[], dropped: number, closed: string | undefined): string {
   const lines = [
     STICKY_MARKER,
     "### 🚢 Deploys",
@@ -106,7 +116,9 @@ function render(rows: DeployRow[], dropped: number, closed: boolean): string {
     lines.push("", "</details>");
   }
   if (dropped > 0) lines.push("", `_${dropped} older rows are not shown._`);
-  if (closed) lines.push("", "_This pull request is closed: this comment is no longer updated._");
+  if (closed !== undefined) {
+    lines.push("", `_This ${closed} is closed: this comment is no longer updated._`);
+  }
   lines.push("", "<sub>Posted by Shipcast and updated in place.</sub>");
   return lines.join("\n");
 }

@@ -12,6 +12,11 @@ export interface DeliveryContext {
   attempt: number;
   /** Aborted when the per-attempt timeout (`DELIVERY_TIMEOUT_MS`) runs out. */
   signal: AbortSignal;
+  /**
+   * When `signal` aborts (epoch milliseconds), if the engine says: an output that would wait
+   * before sending (Slack's pacing) returns a `retry` instead of waiting past it.
+   */
+  deadline?: number;
 }
 
 /** The request an attempt sent, for the delivery log; secrets must already be redacted. */
@@ -108,10 +113,37 @@ export function defaultSubject(event: DeployEvent): string {
 }
 
 /**
- * `accepts` of the commit-status and comment outputs: an event whose repository is on `host`
- * and that names a commit.
+ * Whether the event is about a pull/merge request itself (`change.closed`) rather than a deploy,
+ * a form or a notification's health. Only the sticky-comment outputs serve such events.
+ */
+export function isChangeEvent(event: DeployEvent): boolean {
+  return event.kind.startsWith("change.");
+}
+
+/** `accepts` of the outputs that tell people about deploys (chat, email, webhooks): no `change.*`. */
+export function notAChangeEvent(event: DeployEvent): boolean {
+  return !isChangeEvent(event);
+}
+
+/**
+ * `accepts` of the commit-status outputs: a deploy event (not `change.*`) whose repository is
+ * on `host` and that names a commit.
  */
 export function hasCommitOn(host: "github" | "gitlab") {
   return (event: DeployEvent): boolean =>
-    event.project.repository?.host === host && Boolean(event.commit?.sha);
+    !isChangeEvent(event) && event.project.repository?.host === host && Boolean(event.commit?.sha);
+}
+
+/**
+ * `accepts` of the sticky-comment outputs: what a commit status accepts, and the closing of a
+ * pull/merge request on `host` (`change.closed` with its number), which marks the comment
+ * closed.
+ */
+export function hasCommentOn(host: "github" | "gitlab") {
+  const deploy = hasCommitOn(host);
+  return (event: DeployEvent): boolean =>
+    deploy(event) ||
+    (event.kind === "change.closed" &&
+      event.project.repository?.host === host &&
+      event.change !== undefined);
 }

@@ -76,6 +76,8 @@ export const SLACK_HEADINGS: Readonly<Record<EventKind, { emoji: string; words: 
   "notification.paused": { emoji: "⏸️", words: "Notification paused" },
   "notification.disabled": { emoji: "⛔", words: "Notification disabled" },
   "notification.recovered": { emoji: "💚", words: "Notification recovered" },
+  // Not sent to Slack (the notifier does not accept it); named so that every kind has words.
+  "change.closed": { emoji: "🔀", words: "Pull request closed" },
 };
 
 const SOURCE_NAMES: Readonly<Record<EventSource, string>> = {

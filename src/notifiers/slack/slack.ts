@@ -7,38 +7,41 @@
  * retries and timeout are off: the delivery engine owns both (it retries on `retry` results and
  * aborts `context.signal` at the per-attempt timeout).
  *
+ * Messages to one webhook URL are paced (`SlackPacer`, one per `intervalMs`), since Slack
+ * answers a burst with 429s. An attempt waits for its slot only as long as its time allows;
+ * when the slot is further away it is not sent and asks to be retried when the slot comes.
+ *
  * The webhook URL is a credential (its path is the token), so nothing returned from here may
  * contain it: every error and response text is passed through `redactUrl` on the way out.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type FetchFunction, IncomingWebhook } from "@slack/webhook";
 import { z } from "zod";
 import type { OutboundHttp } from "../../outbound/http-client.js";
+import { isHttpUrl } from "../../outbound/http-facts.js";
 import {
-  CONNECTION_ERRORS,
-  errorCode,
-  innermostMessage,
-  isHttpUrl,
-  parseRetryAfter,
-} from "../../outbound/http-facts.js";
-import { networkGuardRefusal } from "../../outbound/network-guard.js";
+  type AnswerWords,
+  classifyAnswer,
+  classifyRequestError,
+  type HttpAnswer,
+  readAnswer,
+} from "../kit/http-answer.js";
 import {
   type AttemptResult,
   type DeliveryContext,
   defineNotifier,
   type Notifier,
+  notAChangeEvent,
 } from "../kit/notifier.js";
+import { redactResult, redactSecrets, secretScrubber } from "../kit/redact.js";
 import { buildSlackMessage } from "./slack-message.js";
+import { SlackPacer } from "./slack-pacer.js";
 
 /** Settings of a `slack` target. */
 export interface SlackSettings {
   /** The incoming-webhook URL (`https://hooks.slack.com/services/…`): a secret. */
   url: string;
 }
-
-/** Bytes of an answer kept; Slack answers a few bytes, anything longer is not Slack talking. */
-const MAX_BODY_BYTES = 16 * 1024;
-/** Characters of the answer quoted in an error message. */
-const MAX_ERROR_BODY = 300;
 
 /**
  * Slack's documented permanent errors, with what the user should do about them. Other 4xx are
@@ -54,13 +57,45 @@ const ERROR_HINTS: Readonly<Record<string, string>> = {
   channel_is_archived: "the channel is archived",
 };
 
+/** How Slack's answers are told. */
+const SLACK_WORDS: AnswerWords = {
+  who: "Slack",
+  hint: (_answer, said) => ERROR_HINTS[said],
+};
+
+/** Slack's pace: about one message per second per incoming webhook. */
+export const SLACK_INTERVAL_MS = 1_000;
+
+/**
+ * How long an attempt may wait for its slot when the engine gives no deadline: half the default
+ * attempt timeout, leaving the other half to the request.
+ */
+const DEFAULT_MAX_WAIT_MS = 5_000;
+
+/** Time kept for the request itself after waiting for a slot, when the deadline is known. */
+const SEND_ROOM_MS = 1_000;
+
+/** What the `slack` notifier needs. */
+export interface SlackNotifierDeps {
+  /** The outbound client every request to the user-supplied webhook URL goes through. */
+  http: OutboundHttp;
+  /** The least time between two messages to one webhook URL. Default `SLACK_INTERVAL_MS`. */
+  intervalMs?: number;
+  /**
+   * How long an attempt may wait for its slot when its context has no `deadline`. Default 5 s.
+   */
+  maxWaitMs?: number;
+}
+
 /** The response shape `IncomingWebhook` reads (the package does not export its name). */
 type FetchResponse = Awaited<ReturnType<FetchFunction>>;
 
 /** What the recording fetch saw of the one request an attempt makes. */
 interface Exchange {
-  response?: { status: number; headers: Headers; body: string };
+  answer?: HttpAnswer;
   error?: unknown;
+  /** Not sent: the pacer held the message back (its result says until when). */
+  held?: AttemptResult;
 }
 
 const settingsSchema = z
@@ -70,63 +105,50 @@ const settingsSchema = z
   .strict();
 
 /**
- * Replaces the webhook URL, its path (the token lives there) and its long path segments in
- * `text`, in the forms an error or an echoing server might use (as given, normalized,
- * percent-encoded).
+ * The secret forms of a webhook URL: the URL as given and normalized, its path (the token lives
+ * there) and its long path segments and query values.
  */
-export function redactUrl(text: string, url: string): string {
-  const secrets = new Set<string>([url]);
+function urlSecrets(url: string): string[] {
+  const secrets = [url];
   try {
     const parsed = new URL(url);
-    secrets.add(parsed.href);
+    secrets.push(parsed.href);
     const pathAndQuery = `${parsed.pathname}${parsed.search}`;
-    if (pathAndQuery.length > 1) secrets.add(pathAndQuery);
+    if (pathAndQuery.length > 1) secrets.push(pathAndQuery);
     // Team and bot ids are short; the secret part of a Slack URL is 24 characters.
     for (const segment of parsed.pathname.split("/"))
-      if (segment.length >= 16) secrets.add(segment);
-    for (const value of parsed.searchParams.values()) if (value.length >= 16) secrets.add(value);
+      if (segment.length >= 16) secrets.push(segment);
+    for (const value of parsed.searchParams.values()) if (value.length >= 16) secrets.push(value);
   } catch {
     // Not a URL: the string as given is all there is to hide.
   }
-  let redacted = text;
-  const ordered = [...secrets].filter((s) => s !== "").sort((a, b) => b.length - a.length);
-  for (const secret of ordered) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      redacted = redacted.split(form).join("[redacted]");
-    }
-  }
-  return redacted;
-}
-
-/** Reads at most `MAX_BODY_BYTES` of a body, so a hostile endpoint cannot stream forever. */
-async function readBody(response: Response): Promise<string> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < MAX_BODY_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  if (size >= MAX_BODY_BYTES) await reader.cancel().catch(() => undefined);
-  const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
-  return new TextDecoder().decode(bytes);
+  return secrets;
 }
 
 /**
- * The `fetch` handed to `IncomingWebhook`: sends through `http` under the attempt's signal and
- * records the answer in `exchange` before the library turns it into an exception. The body is
- * read here once and replayed to the library.
+ * Replaces the webhook URL, its path and its long path segments in `text`, in the forms an error
+ * or an echoing server might use (as given, normalized, percent-encoded).
+ */
+export function redactUrl(text: string, url: string): string {
+  return redactSecrets(text, urlSecrets(url));
+}
+
+/**
+ * The `fetch` handed to `IncomingWebhook`: waits for the message's turn (`awaitTurn`, right
+ * before sending, so nothing stands between the slot and the request), sends through `http`
+ * under the attempt's signal and records the answer in `exchange` before the library turns it
+ * into an exception. The body is read here once, bounded, and replayed to the library.
  */
 function recordingFetch(
   http: OutboundHttp,
   context: DeliveryContext,
   exchange: Exchange,
+  awaitTurn: () => Promise<AttemptResult | undefined>,
 ): FetchFunction {
   const { signal } = context;
   return async (url, init) => {
+    exchange.held = await awaitTurn();
+    if (exchange.held !== undefined) throw new Error("held back by the pacer");
     try {
       const response = await http.fetch(url, {
         ...init,
@@ -137,17 +159,17 @@ function recordingFetch(
         },
         signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
       });
-      const body = await readBody(response);
-      exchange.response = { status: response.status, headers: response.headers, body };
+      const answer = await readAnswer(response);
+      exchange.answer = answer;
       const replay: FetchResponse = {
         ok: response.ok,
         status: response.status,
         statusText: response.statusText,
         url: response.url,
         headers: response.headers,
-        arrayBuffer: async () => new TextEncoder().encode(body).buffer as ArrayBuffer,
-        json: async () => JSON.parse(body) as unknown,
-        text: async () => body,
+        arrayBuffer: async () => new TextEncoder().encode(answer.body).buffer as ArrayBuffer,
+        json: async () => JSON.parse(answer.body) as unknown,
+        text: async () => answer.body,
       };
       return replay;
     } catch (error) {
@@ -157,90 +179,67 @@ function recordingFetch(
   };
 }
 
-/** The answer's text for a log or a message: one line, short. */
-function bodyExcerpt(body: string, max: number): string {
-  const line = body.replace(/\s+/g, " ").trim();
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-}
-
-function classifyResponse(response: NonNullable<Exchange["response"]>): AttemptResult {
-  const { status, headers, body } = response;
-  const facts = { httpStatus: status, response: body };
-  const said = bodyExcerpt(body, MAX_ERROR_BODY);
-  const answer = said === "" ? `${status}` : `${status} ${said}`;
-  if (status >= 200 && status < 300) return { outcome: "succeeded", ...facts };
-  if (status >= 300 && status < 400) {
-    return {
-      outcome: "failed",
-      error: `Slack answered ${status}: redirects are not followed`,
-      ...facts,
-    };
-  }
-  const retryAfterMs = parseRetryAfter(headers.get("retry-after"));
-  const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
-  if (status === 429) {
-    return {
-      outcome: "retry",
-      error: `rate limited by Slack (${answer})`,
-      ...retryAfter,
-      ...facts,
-    };
-  }
-  if (status >= 500 && status < 600) {
-    return { outcome: "retry", error: `Slack answered ${answer}`, ...retryAfter, ...facts };
-  }
-  const hint = ERROR_HINTS[said];
-  return {
-    outcome: "failed",
-    error: `Slack rejected the message: ${answer}${hint === undefined ? "" : ` (${hint})`}`,
-    ...facts,
-  };
-}
-
-function classifyError(error: unknown, signal: AbortSignal): AttemptResult {
-  // The network guard refused the address: permanent until the settings change. Its message
-  // names the host, never the URL's path.
-  const refusal = networkGuardRefusal(error);
-  if (refusal !== undefined) return { outcome: "failed", error: refusal.message };
-  // The engine aborts the signal exactly when the attempt's time is up.
-  if (signal.aborted) return { outcome: "retry", error: "timed out waiting for Slack" };
-  const code = errorCode(error);
-  const known = code === undefined ? undefined : CONNECTION_ERRORS[code];
-  if (known !== undefined) return { outcome: "retry", error: `${known} (${code})` };
-  if (code?.startsWith("ERR_TLS") || code?.includes("CERT")) {
-    return { outcome: "retry", error: `TLS error (${code}): ${innermostMessage(error)}` };
-  }
-  return {
-    outcome: "retry",
-    error: `request failed${code === undefined ? "" : ` (${code})`}: ${innermostMessage(error)}`,
-  };
-}
-
-/** Applies `redactUrl` to everything text-like in a result. */
-function redactResult(result: AttemptResult, url: string): AttemptResult {
-  const redacted = { ...result };
-  if ("error" in redacted) redacted.error = redactUrl(redacted.error, url);
-  if (redacted.response !== undefined) redacted.response = redactUrl(redacted.response, url);
-  return redacted;
+/** How long `context` may wait before sending. */
+function waitAllowed(context: DeliveryContext, maxWaitMs: number): number {
+  if (context.deadline === undefined) return maxWaitMs;
+  return context.deadline - Date.now() - SEND_ROOM_MS;
 }
 
 /**
  * Creates the `slack` notifier. `deps.http` is the outbound client every request to the
- * user-supplied webhook URL goes through.
+ * user-supplied webhook URL goes through; messages to one URL are paced `deps.intervalMs` apart.
  */
-export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSettings> {
+export function slackNotifier(deps: SlackNotifierDeps): Notifier<SlackSettings> {
+  const intervalMs = deps.intervalMs ?? SLACK_INTERVAL_MS;
+  const maxWaitMs = deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  const pacer = new SlackPacer(intervalMs);
+
+  /** Waits for the URL's next slot; a result when the attempt cannot wait that long. */
+  async function awaitTurn(
+    url: string,
+    context: DeliveryContext,
+  ): Promise<AttemptResult | undefined> {
+    const pace = `Slack's pace of one message per ${intervalMs} ms to this webhook`;
+    const allowed = waitAllowed(context, maxWaitMs);
+    const slot = pacer.take(url, allowed);
+    if ("retryAfterMs" in slot) {
+      return {
+        outcome: "retry",
+        error: `not sent: waiting for ${pace}`,
+        retryAfterMs: slot.retryAfterMs,
+      };
+    }
+    const waitUntil = Date.now() + allowed;
+    let waitMs = slot.waitMs;
+    try {
+      for (;;) {
+        if (waitMs > 0) await sleep(waitMs, undefined, { signal: context.signal });
+        // At its slot, the message before may have left late: then this one waits a bit more.
+        waitMs = pacer.leave(url);
+        if (waitMs === 0) return undefined;
+        if (Date.now() + waitMs > waitUntil) {
+          return { outcome: "retry", error: `not sent: waiting for ${pace}`, retryAfterMs: waitMs };
+        }
+      }
+    } catch {
+      return { outcome: "retry", error: `timed out waiting for ${pace}` };
+    }
+  }
+
   return defineNotifier<SlackSettings>({
     kind: "slack",
+    accepts: notAChangeEvent,
     settings: settingsSchema,
     async deliver(settings, context) {
       if (!isHttpUrl(settings.url)) {
         return { outcome: "failed", error: "the Slack webhook URL is not an http(s) URL" };
       }
+      const key = new URL(settings.url).href;
       const exchange: Exchange = {};
       try {
         const message = buildSlackMessage(context.event);
         const webhook = new IncomingWebhook(settings.url, {
-          fetch: recordingFetch(deps.http, context, exchange),
+          fetch: recordingFetch(deps.http, context, exchange, () => awaitTurn(key, context)),
           timeout: 0,
           retryConfig: { retries: 0 },
         });
@@ -249,11 +248,16 @@ export function slackNotifier(deps: { http: OutboundHttp }): Notifier<SlackSetti
         // Non-2xx answers land here too; `exchange` says what actually happened.
         exchange.error ??= error;
       }
+      if (exchange.held !== undefined) return exchange.held;
       const result =
-        exchange.response !== undefined
-          ? classifyResponse(exchange.response)
-          : classifyError(exchange.error, context.signal);
-      return redactResult(result, settings.url);
+        exchange.answer !== undefined
+          ? classifyAnswer(exchange.answer, SLACK_WORDS)
+          : classifyRequestError(exchange.error, context.signal, { who: "Slack" });
+      // Slack says the pace was too fast: nothing goes to this URL before it says.
+      if (exchange.answer?.status === 429) {
+        pacer.holdOff(key, (result.outcome === "retry" && result.retryAfterMs) || intervalMs);
+      }
+      return redactResult(result, secretScrubber(urlSecrets(settings.url)));
     },
   });
 }

@@ -8,46 +8,33 @@
  *
  * Every request goes through `deps.http`, the one client for user-supplied URLs: it refuses
  * redirects and applies the network guard. Timeouts and retries belong to the delivery engine
- * (`context.signal`, `retry` results); this module only classifies each answer:
+ * (`context.signal`, `retry` results); answers are read and classified by the kit's answer
+ * classifier (`kit/http-answer.ts`), with `410 Gone` disabling the notification.
  *
- * | answer                                  | result                                   |
- * | --------------------------------------- | ---------------------------------------- |
- * | 2xx                                     | succeeded                                |
- * | 3xx                                     | failed: redirects are not followed       |
- * | 410 Gone                                | failed, and the target is disabled       |
- * | 408, 429, 5xx                           | retry (`Retry-After` passed on)          |
- * | other 4xx                               | failed                                   |
- * | timeout, connection or TLS error        | retry                                    |
- * | refused by the network guard            | failed                                   |
- *
- * Secrets (the signing secrets, URL credentials, secret-looking custom headers) never leave this
+ * Secrets (the signing secrets, URL credentials, every custom header value) never leave this
  * module in a result: the request facts carry `[redacted]` for them, and every text that came
  * back from the receiver is scrubbed of them in case it echoes the request.
  */
 import { z } from "zod";
 import { webhookBody } from "../../events/deploy-event-schema.js";
 import type { OutboundHttp } from "../../outbound/http-client.js";
-import {
-  CONNECTION_ERRORS,
-  errorCode,
-  innermostMessage,
-  isHttpUrl,
-  parseRetryAfter,
-} from "../../outbound/http-facts.js";
-import { networkGuardRefusal, splitCredentials } from "../../outbound/network-guard.js";
+import { isHttpUrl } from "../../outbound/http-facts.js";
+import { splitCredentials } from "../../outbound/network-guard.js";
 import {
   hubSignature256,
   isStandardWebhooksSecret,
   netlifyJws,
   standardWebhookHeaders,
 } from "../../outbound/signing.js";
+import { classifyAnswer, classifyRequestError, readAnswer } from "../kit/http-answer.js";
 import {
-  type AttemptFacts,
   type AttemptResult,
   defineNotifier,
   type Notifier,
+  notAChangeEvent,
   type RequestFacts,
 } from "../kit/notifier.js";
+import { REDACTED, redactResult, secretScrubber } from "../kit/redact.js";
 
 /** Settings of a `webhook` target (snake_case, as written in the routing file and the API). */
 export interface WebhookSettings {
@@ -60,8 +47,8 @@ export interface WebhookSettings {
   /**
    * Extra request headers, name → value (at most 20). Names must be HTTP tokens and may not be
    * one Shipcast sets itself (`Content-Type`, `User-Agent`, `X-Shipcast-*`, the signature
-   * headers, …); values whose names look secret (`Authorization`, `*Token*`, `*Key*`, …) are
-   * redacted in the delivery log. Default: `{}` (none).
+   * headers, …). Every value is a secret: write-only through the API, and redacted in the
+   * delivery log. Default: `{}` (none).
    */
   headers: Record<string, string>;
   /**
@@ -90,18 +77,6 @@ export interface WebhookSettings {
 
 /** At most this many custom headers; more is a misconfiguration, not a use case. */
 const MAX_CUSTOM_HEADERS = 20;
-/** Bytes of an answer kept for the delivery log (REFERENCE.md: "truncated, e.g. 16 KB"). */
-const MAX_BODY_BYTES = 16 * 1024;
-/** Characters of the answer quoted in an error message. */
-const MAX_ERROR_BODY = 300;
-/** What a redacted value reads in the log. */
-const REDACTED = "[redacted]";
-/**
- * Secret values shorter than this are not scrubbed out of free text (they are still never sent
- * back as header values): replacing every occurrence of a 1 to 3 character string would garble
- * the log, and such a value protects nothing anyway.
- */
-const MIN_SCRUBBED_LENGTH = 4;
 
 /** An HTTP header name: an RFC 7230 token. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -131,12 +106,20 @@ const RESERVED_HEADERS = new Set([
 /** Every `X-Shipcast-*` name is Shipcast's, including ones added later. */
 const RESERVED_PREFIX = "x-shipcast-";
 
-/** Header names whose values are credentials, by the words they contain. */
-const SECRET_HEADER_NAME = /auth|cookie|token|secret|key|sign|pass|credential|session/i;
 /** Query parameter names whose values are credentials (`?token=…`, `?api_key=…`). */
-const SECRET_PARAM_NAME = SECRET_HEADER_NAME;
-/** Headers Shipcast sends whose values are always redacted in the log. */
-const SIGNATURE_HEADERS = new Set(["x-hub-signature-256", "x-nf-sign", "webhook-signature"]);
+const SECRET_PARAM_NAME = /auth|cookie|token|secret|key|sign|pass|credential|session/i;
+/**
+ * The request headers shown in clear in the delivery log: Shipcast's own, which say nothing
+ * secret. Every other value (custom headers, `Authorization`, signatures) is redacted.
+ */
+const CLEAR_HEADERS = new Set([
+  "content-type",
+  "user-agent",
+  "x-shipcast-event",
+  "x-shipcast-delivery",
+  "webhook-id",
+  "webhook-timestamp",
+]);
 
 const standardWebhooksSecretSchema = z.string().refine(isStandardWebhooksSecret, {
   error: "must be whsec_ followed by the base64 of a 24 to 64 byte key",
@@ -229,152 +212,6 @@ function decodeComponent(value: string): string {
   }
 }
 
-/** Reads at most `MAX_BODY_BYTES` of a body, so a hostile endpoint cannot stream forever. */
-async function readBody(response: Response): Promise<string> {
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_BODY_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // The status already says how the receiver answered; a body cut off (by the attempt's
-    // timeout or the peer) only shortens the log.
-  }
-  await reader.cancel().catch(() => undefined);
-  const bytes = Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES);
-  return new TextDecoder().decode(bytes);
-}
-
-/** The answer's headers as an object (lower-case names, repeated headers joined). */
-function headersObject(headers: Headers): Record<string, string> {
-  const object: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    object[name] = name === "set-cookie" ? REDACTED : value;
-  });
-  return object;
-}
-
-/** The answer's text for a message: one line, short. */
-function bodyExcerpt(body: string, max: number): string {
-  const line = body.replace(/\s+/g, " ").trim();
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-}
-
-/** What the receiver answered, for the log. */
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
-function classifyResponse(answer: Answer): AttemptResult {
-  const { status, headers, body } = answer;
-  const said = bodyExcerpt(body, MAX_ERROR_BODY);
-  const answered = `the receiver answered ${said === "" ? status : `${status} ${said}`}`;
-  if (status >= 200 && status < 300) return { outcome: "succeeded" };
-  if (status >= 300 && status < 400) {
-    const location = headers.get("location");
-    return {
-      outcome: "failed",
-      error:
-        `the receiver answered ${status}: redirects are not followed` +
-        (location === null ? "" : ` (Location: ${location})`),
-    };
-  }
-  if (status === 410) {
-    return {
-      outcome: "failed",
-      error: `${answered}: the notification is disabled`,
-      disableTarget: "the receiver answered 410 Gone",
-    };
-  }
-  const retryAfterMs = parseRetryAfter(headers.get("retry-after"));
-  const retryAfter = retryAfterMs === undefined ? {} : { retryAfterMs };
-  if (status === 429 || (status >= 500 && status < 600)) {
-    return { outcome: "retry", error: answered, ...retryAfter };
-  }
-  if (status === 408) return { outcome: "retry", error: answered };
-  return { outcome: "failed", error: answered };
-}
-
-function classifyError(error: unknown, signal: AbortSignal): AttemptResult {
-  // The engine aborts the signal exactly when the attempt's time is up.
-  if (signal.aborted) return { outcome: "retry", error: "timed out waiting for the receiver" };
-  const refusal = networkGuardRefusal(error);
-  if (refusal !== undefined) {
-    // The address is not allowed; asking again will not change that until the settings do.
-    return { outcome: "failed", error: refusal.message };
-  }
-  const code = errorCode(error);
-  if (code === "UND_ERR_INVALID_ARG") {
-    return {
-      outcome: "failed",
-      error: `the request could not be sent: ${innermostMessage(error)}`,
-    };
-  }
-  const known = code === undefined ? undefined : CONNECTION_ERRORS[code];
-  if (known !== undefined) return { outcome: "retry", error: `${known} (${code})` };
-  if (code?.startsWith("ERR_TLS") || code?.includes("CERT")) {
-    return {
-      outcome: "retry",
-      error:
-        `TLS error (${code}): ${innermostMessage(error)}` +
-        " (for a self-signed certificate, set ssl_verification: false)",
-    };
-  }
-  return {
-    outcome: "retry",
-    error: `request failed${code === undefined ? "" : ` (${code})`}: ${innermostMessage(error)}`,
-  };
-}
-
-/** Replaces every secret in `text`, longest first so a secret inside another goes with it. */
-function scrubber(secrets: Iterable<string>): (text: string) => string {
-  const ordered = [...new Set(secrets)]
-    .filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH)
-    .sort((a, b) => b.length - a.length);
-  return (text) => {
-    let scrubbed = text;
-    for (const secret of ordered) scrubbed = scrubbed.split(secret).join(REDACTED);
-    return scrubbed;
-  };
-}
-
-/** Applies `scrub` to every text of a result that the receiver or the network could fill. */
-function scrubResult(result: AttemptResult, scrub: (text: string) => string): AttemptResult {
-  const scrubbed: AttemptResult = { ...result };
-  if ("error" in scrubbed) scrubbed.error = scrub(scrubbed.error);
-  if (scrubbed.response !== undefined) scrubbed.response = scrub(scrubbed.response);
-  if (scrubbed.responseHeaders !== undefined) {
-    scrubbed.responseHeaders = Object.fromEntries(
-      Object.entries(scrubbed.responseHeaders).map(([name, value]) => [name, scrub(value)]),
-    );
-  }
-  if (scrubbed.request !== undefined) {
-    const { request } = scrubbed;
-    scrubbed.request = {
-      ...request,
-      url: scrub(request.url),
-      headers: Object.fromEntries(
-        Object.entries(request.headers).map(([name, value]) => [name, scrub(value)]),
-      ),
-      ...(request.body === undefined ? {} : { body: scrub(request.body) }),
-    };
-  }
-  return scrubbed;
-}
-
-/** Whether a header's value is a credential or a signature, to be redacted in the log. */
-function isSecretHeader(name: string): boolean {
-  return SIGNATURE_HEADERS.has(name) || SECRET_HEADER_NAME.test(name);
-}
-
 /** The signature headers for every secret the target has, over `body`. */
 async function signatureHeaders(
   settings: WebhookSettings,
@@ -416,6 +253,7 @@ export function webhookNotifier(deps: {
   const { http } = deps;
   return defineNotifier<WebhookSettings>({
     kind: "webhook",
+    accepts: notAChangeEvent,
     everyEvent: true,
     settings: settingsSchema,
     async deliver(settings, context) {
@@ -431,6 +269,7 @@ export function webhookNotifier(deps: {
       const customHeaders = Object.entries(settings.headers ?? {}).map(
         ([name, value]) => [name.toLowerCase(), value] as const,
       );
+      // Every custom header value is a secret, like the signing secrets and URL credentials.
       const secrets = [
         ...target.secrets,
         settings.secret,
@@ -438,8 +277,8 @@ export function webhookNotifier(deps: {
         ...[settings.standard_webhooks_secret ?? []]
           .flat()
           .flatMap((whsec) => [whsec, whsec.replace(/^whsec_/, "")]),
-        ...customHeaders.filter(([name]) => isSecretHeader(name)).map(([, value]) => value),
-      ].filter((secret): secret is string => secret !== undefined && secret !== "");
+        ...customHeaders.map(([, value]) => value),
+      ];
 
       const body = JSON.stringify(webhookBody(context.eventId, context.event));
       const headers: Record<string, string> = {
@@ -459,36 +298,35 @@ export function webhookNotifier(deps: {
         headers: Object.fromEntries(
           Object.entries(headers).map(([name, value]) => [
             name,
-            isSecretHeader(name) ? REDACTED : value,
+            CLEAR_HEADERS.has(name) ? value : REDACTED,
           ]),
         ),
         body,
       });
-      const scrub = scrubber(secrets);
 
       try {
         Object.assign(headers, await signatureHeaders(settings, context.deliveryId, body));
       } catch (error) {
         // Only a stored secret that skipped validation gets here; retrying cannot fix it.
-        return scrubResult(
+        return redactResult(
           {
             outcome: "failed",
             error: `could not sign the request: ${(error as Error).message}`,
             request: request(),
           },
-          scrub,
+          secretScrubber(secrets),
         );
       }
       // From here on the signatures are in `headers`; an echo of them is scrubbed too.
-      const scrubSent = scrubber([
+      const scrub = secretScrubber([
         ...secrets,
         ...Object.entries(headers)
-          .filter(([name]) => isSecretHeader(name))
+          .filter(([name]) => !CLEAR_HEADERS.has(name))
           .map(([, value]) => value),
       ]);
 
       const send = settings.ssl_verification === false ? http.fetchInsecure : http.fetch;
-      let answer: Answer;
+      let result: AttemptResult;
       try {
         const response = await send(target.url, {
           method: "POST",
@@ -496,24 +334,17 @@ export function webhookNotifier(deps: {
           body,
           signal: context.signal,
         });
-        answer = {
-          status: response.status,
-          headers: response.headers,
-          body: await readBody(response),
-        };
+        result = classifyAnswer(await readAnswer(response), {
+          who: "the receiver",
+          goneDisablesTarget: true,
+        });
       } catch (error) {
-        return scrubResult(
-          { ...classifyError(error, context.signal), request: request() },
-          scrubSent,
-        );
+        result = classifyRequestError(error, context.signal, {
+          who: "the receiver",
+          tlsHint: "for a self-signed certificate, set ssl_verification: false",
+        });
       }
-      const facts: AttemptFacts = {
-        httpStatus: answer.status,
-        response: answer.body,
-        responseHeaders: headersObject(answer.headers),
-        request: request(),
-      };
-      return scrubResult({ ...classifyResponse(answer), ...facts }, scrubSent);
+      return redactResult({ ...result, request: request() }, scrub);
     },
   });
 }

@@ -6,7 +6,7 @@ import { normalizeNetlify } from "../../../src/sources/netlify-normalize.js";
 
 function netlifyFixture(name: string, event: string): DeployEvent {
   const payload: unknown = JSON.parse(
-    readFileSync(new URL(`../fixtures/netlify/${name}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/netlify/${name}`, import.meta.url), "utf8"),
   );
   const result = normalizeNetlify({ headers: { "x-netlify-event": event }, payload });
   if (isIgnored(result)) throw new Error(`fixture ${name} was ignored: ${result.reason}`);

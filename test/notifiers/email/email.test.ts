@@ -293,6 +293,28 @@ describe("email notifier against a real SMTP server", () => {
     expect(result.outcome === "failed" && result.error).toContain("EAUTH");
   });
 
+  it("redacts a short password where it stands alone, by the rule every output follows", async () => {
+    const password = "pw7";
+    const server = await startSmtp({
+      allowInsecureAuth: true,
+      authOptional: false,
+      onAuth(auth, _session, callback) {
+        callback(smtpError(535, `Invalid login ${auth.username}/${auth.password} (pw7x)`));
+      },
+    });
+    const result = await notifierFor(server.port, `shipcast:${password}@`).deliver(
+      { to: ["dev@example.com"] },
+      context("dlv_01SHORT"),
+    );
+    expect(result.outcome === "failed" && result.error).toContain("shipcast/[redacted] (pw7x)");
+  });
+
+  it("does not accept change.closed: a pull request's closing is for its comment only", async () => {
+    const notifier = notifierFor(await closedPort());
+    expect(notifier.accepts?.({ ...EVENT, kind: "change.closed" })).toBe(false);
+    expect(notifier.accepts?.(EVENT)).toBe(true);
+  });
+
   it("retries when the connection is refused", async () => {
     const port = await closedPort();
     const result = await notifierFor(port).deliver(

@@ -2,22 +2,26 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { DeployEvent } from "../../../src/events/deploy-event.js";
+import { type DeployEvent, isIgnored } from "../../../src/events/deploy-event.js";
 import { createGithubClients } from "../../../src/notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "../../../src/notifiers/github/github-comment.js";
 import { RepositorySettingsCache } from "../../../src/notifiers/github/repository-settings.js";
 import { STICKY_MARKER } from "../../../src/notifiers/kit/deploy-table.js";
 import type { AttemptResult } from "../../../src/notifiers/kit/notifier.js";
+import { normalizeGithub } from "../../../src/sources/github-normalize.js";
 import { openStore, type Store } from "../../../src/store/database.js";
 import { StickyComments } from "../../../src/store/sticky-comments-repository.js";
+import { githubExamplesOf } from "../../helpers/payloads.js";
 import {
   APP_LOGIN,
   createTestProbot,
   deliveryContext,
   github,
   mockApp,
+  mockInstallation,
   mockNotInstalled,
   mockRepositoryReady,
+  mockToken,
   netlifyEvent,
   OWNER,
   REPO,
@@ -151,6 +155,32 @@ describe("the github-comment notifier", () => {
     expect(await deliver(late)).toEqual({ outcome: "succeeded", response: "no change" });
   });
 
+  it("sends nothing for a redelivered event identical to the row shown", async () => {
+    mockRepositoryReady();
+    mockApp();
+    mockListComments([]);
+    expectComment("post", COMMENTS, { id: 1001 });
+    await deliver(netlifyEvent());
+    // No mock: an edit would be an unmatched request.
+    expect(await deliver(netlifyEvent())).toEqual({ outcome: "succeeded", response: "no change" });
+  });
+
+  it("retries when the sticky-comment store fails, and says so", async () => {
+    const closedDir = mkdtempSync(join(tmpdir(), "shipcast-github-comment-"));
+    const closedStore = await openStore({ engine: "sqlite", path: join(closedDir, "shipcast.db") });
+    await closedStore.close();
+    const broken = githubCommentNotifier({
+      clients: createGithubClients(createTestProbot()),
+      sticky: new StickyComments(closedStore.db),
+      settingsCache: new RepositorySettingsCache(),
+    });
+    mockRepositoryReady();
+    const result = await broken.deliver({}, deliveryContext(netlifyEvent()));
+    rmSync(closedDir, { recursive: true, force: true });
+    expect(result).toMatchObject({ outcome: "retry" });
+    expect(result).toHaveProperty("error", expect.stringContaining("sticky-comment store"));
+  });
+
   it("recreates a comment someone deleted", async () => {
     await sticky.save((await sticky.get(STICKY_KEY)).id, "999", "[]", "[]");
     mockRepositoryReady();
@@ -232,7 +262,7 @@ describe("the github-comment notifier", () => {
     mockRepositoryReady();
     expect(await deliver(netlifyEvent())).toEqual({
       outcome: "skipped",
-      reason: "pull request closed",
+      reason: "the pull request is closed",
     });
   });
 
@@ -248,7 +278,7 @@ describe("the github-comment notifier", () => {
     const loser = results.findIndex((result) => result.outcome === "retry");
     expect(results[loser]).toEqual({
       outcome: "retry",
-      error: "another delivery is creating the comment",
+      error: "another delivery is creating the comment on #6",
       retryAfterMs: 500,
     });
 
@@ -346,5 +376,105 @@ describe("the github-comment notifier", () => {
     expect(notifier.settings.safeParse({}).success).toBe(true);
     expect(notifier.settings.safeParse({ token: "x" }).success).toBe(false);
     expect(notifier.subject?.(netlifyEvent())).toBe("github|jd-ftf/test|#6");
+  });
+});
+
+describe("the github-comment notifier on a closed pull request", () => {
+  useStrictNock();
+
+  /** GitHub's own `pull_request` `closed` example (Codertocat/Hello-World #2), normalized. */
+  const closedEvent = (): DeployEvent => {
+    const payload = githubExamplesOf("pull_request").find((p) => p.action === "closed");
+    const result = normalizeGithub({ headers: { "x-github-event": "pull_request" }, payload });
+    if (isIgnored(result)) throw new Error(result.reason);
+    return result;
+  };
+  const HELLO = { owner: "Codertocat", repo: "Hello-World" };
+  const HELLO_KEY = {
+    provider: "github" as const,
+    repository: "https://github.com/Codertocat/Hello-World",
+    number: 2,
+  };
+  const EDIT = "/repos/Codertocat/Hello-World/issues/comments/4242";
+  const rows = [
+    {
+      key: "web|deploy-preview",
+      project: "web",
+      environment: "deploy-preview",
+      kind: "deploy.succeeded",
+      occurredAt: "2026-01-01T00:00:00.000Z",
+    },
+  ];
+
+  async function commented(): Promise<void> {
+    const row = await sticky.get(HELLO_KEY);
+    await sticky.save(row.id, "4242", JSON.stringify(rows), row.rows);
+  }
+
+  function mockHelloReady(): void {
+    mockInstallation(HELLO.owner, HELLO.repo);
+    mockToken();
+  }
+
+  it("accepts change.closed, which the status output does not", () => {
+    expect(notifier.accepts?.(closedEvent())).toBe(true);
+    expect(notifier.subject?.(closedEvent())).toBe("github|Codertocat/Hello-World|#2");
+  });
+
+  it("marks the comment closed and edits it once to say so, keeping its rows", async () => {
+    await commented();
+    mockHelloReady();
+    const edited = expectComment("patch", EDIT, { id: 4242 });
+    expect(await deliver(closedEvent())).toMatchObject({ outcome: "succeeded", httpStatus: 200 });
+    expect(edited).toHaveLength(1);
+    expect(edited[0]).toContain("| web | deploy-preview | ✅ Ready |");
+    expect(edited[0]).toContain(
+      "_This pull request is closed: this comment is no longer updated._",
+    );
+    const state = await sticky.get(HELLO_KEY);
+    expect(state.closed).toBe(1);
+    expect(state.comment_id).toBe("4242");
+    expect(JSON.parse(state.rows)).toEqual(rows);
+  });
+
+  it("asks GitHub nothing for a pull request Shipcast never commented on", async () => {
+    expect(await deliver(closedEvent())).toEqual({
+      outcome: "skipped",
+      reason: "Shipcast never commented there",
+    });
+  });
+
+  it("retries an edit GitHub fails on its side, and the retry closes the comment", async () => {
+    await commented();
+    mockHelloReady();
+    github().patch(EDIT).reply(502, { message: "Bad Gateway" });
+    expect(await deliver(closedEvent())).toMatchObject({
+      outcome: "retry",
+      httpStatus: 502,
+      error: "GitHub answered 502 while marking comment 4242 on #2 closed: Bad Gateway",
+    });
+    const edited = expectComment("patch", EDIT, { id: 4242 });
+    expect(await deliver(closedEvent())).toMatchObject({ outcome: "succeeded" });
+    expect(edited[0]).toContain("pull request is closed");
+  });
+
+  it("forgets a comment someone deleted instead of posting a new one", async () => {
+    await commented();
+    mockHelloReady();
+    github().patch(EDIT).reply(404, { message: "Not Found" });
+    expect(await deliver(closedEvent())).toEqual({
+      outcome: "skipped",
+      reason: "the comment on #2 was deleted",
+    });
+    expect((await sticky.get(HELLO_KEY)).comment_id).toBeNull();
+  });
+
+  it("skips a repository the app is no longer installed on", async () => {
+    await commented();
+    mockNotInstalled(HELLO.owner, HELLO.repo);
+    expect(await deliver(closedEvent())).toEqual({
+      outcome: "skipped",
+      reason: "the Shipcast GitHub App is not installed on Codertocat/Hello-World",
+    });
   });
 });

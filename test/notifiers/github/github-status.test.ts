@@ -157,6 +157,12 @@ describe("the github-status notifier", () => {
     },
   );
 
+  it("does not accept change.closed: a pull request's closing is for its comment only", () => {
+    const event = netlifyEvent();
+    expect(notifier.accepts?.(event)).toBe(true);
+    expect(notifier.accepts?.({ ...event, kind: "change.closed" })).toBe(false);
+  });
+
   it("skips events without a GitHub repository or a commit", async () => {
     const event = netlifyEvent();
     const { repository: _dropped, ...project } = event.project;

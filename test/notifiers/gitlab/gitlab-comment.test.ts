@@ -56,7 +56,7 @@ afterEach(async () => {
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(
-    readFileSync(new URL(`../fixtures/gitlab/${name}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/gitlab/${name}`, import.meta.url), "utf8"),
   ) as Record<string, unknown>;
 }
 
@@ -158,6 +158,24 @@ function rowLine(body: string, environment: string): string | undefined {
   return body.split("\n").find((line) => line.startsWith(`| Gitlab Test | ${environment} |`));
 }
 
+/** Every deploy row of a note's table, in the order shown. */
+function rowLines(body: string): string[] {
+  return body.split("\n").filter((line) => line.startsWith("| Gitlab Test |"));
+}
+
+const PIPELINE_LOGS = "http://192.168.64.1:3005/gitlab-org/gitlab-test/-/pipelines/31";
+const PIPELINE_COMMIT =
+  "http://example.com/gitlab-org/gitlab-test/commit/bcbb5ec396a2c0f828686f14fac9b80b780504f2";
+
+/** The table row the pipeline fixture renders for `environment` in `state`. */
+function expectedRow(
+  environment: string,
+  state = "✅ Ready",
+  updated = "2016-08-12 15:26",
+): string {
+  return `| Gitlab Test | ${environment} | ${state} | — | [Logs](${PIPELINE_LOGS}) | [\`bcbb5ec\`](${PIPELINE_COMMIT}) | ${updated} |`;
+}
+
 describe("gitlab-comment: one note per merge request", () => {
   it("creates the note once, then edits it in place and leaves other rows alone", async () => {
     mockNoteList([]);
@@ -165,7 +183,7 @@ describe("gitlab-comment: one note per merge request", () => {
     const created = mockCreate(901);
     expect(await deliver(pipelineEvent())).toEqual({ outcome: "succeeded" });
     expect(created.body()).toContain(STICKY_MARKER);
-    expect(rowLine(created.body(), "production")).toContain("✅ Ready");
+    expect(rowLines(created.body())).toEqual([expectedRow("production")]);
     expect((await sticky.get(MR_KEY)).comment_id).toBe("901");
 
     const second = mockEdit(901);
@@ -178,12 +196,16 @@ describe("gitlab-comment: one note per merge request", () => {
         }),
       ),
     ).toEqual({ outcome: "succeeded" });
-    expect(rowLine(second.body(), "production")).toContain("✅ Ready");
-    expect(rowLine(second.body(), "staging")).toContain("⏳ Building");
+    expect(rowLines(second.body())).toEqual([
+      expectedRow("production"),
+      expectedRow("staging", "⏳ Building", "2016-08-12 15:30"),
+    ]);
 
     const third = mockEdit(901);
     await deliver(pipelineEvent({ status: "failed", finishedAt: "2016-08-12 15:40:00 UTC" }));
-    expect(rowLine(third.body(), "production")).toContain("❌ Failed");
+    expect(rowLine(third.body(), "production")).toBe(
+      expectedRow("production", "❌ Failed", "2016-08-12 15:40"),
+    );
     expect(rowLine(third.body(), "staging")).toBe(rowLine(second.body(), "staging"));
 
     const state = await sticky.get(MR_KEY);
@@ -221,8 +243,7 @@ describe("gitlab-comment: one note per merge request", () => {
     expect(await deliver(pipelineEvent({ environment: "staging" }))).toEqual({
       outcome: "succeeded",
     });
-    expect(rowLine(recreated.body(), "production")).toBeDefined();
-    expect(rowLine(recreated.body(), "staging")).toBeDefined();
+    expect(rowLines(recreated.body())).toEqual([expectedRow("production"), expectedRow("staging")]);
     expect((await sticky.get(MR_KEY)).comment_id).toBe("902");
   });
 
@@ -236,7 +257,9 @@ describe("gitlab-comment: one note per merge request", () => {
     mockCurrentUser();
     const edited = mockEdit(502);
     expect(await deliver(pipelineEvent())).toEqual({ outcome: "succeeded" });
-    expect(rowLine(edited.body(), "production")).toBeDefined();
+    // The old table is replaced, not appended to.
+    expect(edited.body()).not.toContain("an old table");
+    expect(rowLines(edited.body())).toEqual([expectedRow("production")]);
     expect((await sticky.get(MR_KEY)).comment_id).toBe("502");
   });
 
@@ -260,7 +283,7 @@ describe("gitlab-comment: one note per merge request", () => {
     expect(results).toContainEqual({ outcome: "succeeded" });
     expect(results).toContainEqual({
       outcome: "retry",
-      error: "another delivery is creating the note on this merge request",
+      error: "another delivery is creating the note on !1",
       retryAfterMs: 500,
     });
     const firstBody = created.body();
@@ -270,9 +293,11 @@ describe("gitlab-comment: one note per merge request", () => {
     const loser =
       results[0]?.outcome === "retry" ? pipelineEvent() : pipelineEvent({ environment: "staging" });
     expect(await deliver(loser)).toEqual({ outcome: "succeeded" });
-    expect(firstBody.includes("| production |") !== firstBody.includes("| staging |")).toBe(true);
-    expect(rowLine(edited.body(), "production")).toBeDefined();
-    expect(rowLine(edited.body(), "staging")).toBeDefined();
+    // The winner's note has its own row only; the loser's retry adds the other.
+    expect(rowLines(firstBody)).toEqual([
+      expectedRow(results[0]?.outcome === "retry" ? "staging" : "production"),
+    ]);
+    expect(rowLines(edited.body())).toEqual([expectedRow("production"), expectedRow("staging")]);
   });
 });
 
@@ -458,6 +483,93 @@ describe("gitlab-comment: failures", () => {
     rmSync(closedDir, { recursive: true, force: true });
     expect(result).toMatchObject({ outcome: "retry" });
     expect(result).toHaveProperty("error", expect.stringContaining("sticky-comment store"));
+  });
+});
+
+/**
+ * The real Merge Request Hook fixture, closed (or merged), moved onto the pipeline fixture's
+ * project (project 1 at http://192.168.64.1:3005, merge request !1) so that it closes the note
+ * the pipeline events wrote.
+ */
+function closedEvent(action: "close" | "merge" = "close"): DeployEvent {
+  const payload = fixture("merge_request.json") as {
+    project: Record<string, unknown>;
+    object_attributes: Record<string, unknown>;
+  };
+  payload.project = fixture("pipeline.json").project as Record<string, unknown>;
+  payload.object_attributes.action = action;
+  payload.object_attributes.state = action === "close" ? "closed" : "merged";
+  return normalized("Merge Request Hook", payload);
+}
+
+describe("gitlab-comment: a merge request closed or merged", () => {
+  it.each(["close", "merge"] as const)(
+    "marks the note closed after %s and edits it once to say so",
+    async (action) => {
+      mockNoteList([]);
+      mockCurrentUser();
+      mockCreate(901);
+      await deliver(pipelineEvent());
+
+      const closing = mockEdit(901);
+      expect(await deliver(closedEvent(action))).toEqual({ outcome: "succeeded" });
+      expect(rowLines(closing.body())).toEqual([expectedRow("production")]);
+      expect(closing.body()).toContain(
+        "_This merge request is closed: this comment is no longer updated._",
+      );
+      const state = await sticky.get(MR_KEY);
+      expect(state.closed).toBe(1);
+      expect(state.comment_id).toBe("901");
+
+      // A deploy that finishes later leaves the closed note alone.
+      expect(await deliver(pipelineEvent({ environment: "staging" }))).toEqual({
+        outcome: "skipped",
+        reason: "the merge request is closed",
+      });
+    },
+  );
+
+  it("asks GitLab nothing for a merge request Shipcast never commented on", async () => {
+    expect(await deliver(closedEvent())).toEqual({
+      outcome: "skipped",
+      reason: "Shipcast never commented there",
+    });
+  });
+
+  it("retries when GitLab fails on its side, and the retry closes the note", async () => {
+    mockNoteList([]);
+    mockCurrentUser();
+    mockCreate(901);
+    await deliver(pipelineEvent());
+
+    api().put(`${NOTES}/901`).reply(503, { message: "503 Service Unavailable" });
+    expect(await deliver(closedEvent())).toMatchObject({
+      outcome: "retry",
+      httpStatus: 503,
+      error: "marking note 901 on !1 closed: GitLab answered 503: 503 Service Unavailable",
+    });
+    const closing = mockEdit(901);
+    expect(await deliver(closedEvent())).toEqual({ outcome: "succeeded" });
+    expect(closing.body()).toContain("merge request is closed");
+  });
+
+  it("forgets a note someone deleted instead of posting a new one", async () => {
+    mockNoteList([]);
+    mockCurrentUser();
+    mockCreate(901);
+    await deliver(pipelineEvent());
+
+    api().put(`${NOTES}/901`).reply(404, { message: "404 Not found" });
+    expect(await deliver(closedEvent())).toEqual({
+      outcome: "skipped",
+      reason: "the note on !1 was deleted",
+    });
+    expect((await sticky.get(MR_KEY)).comment_id).toBeNull();
+  });
+
+  it("accepts change.closed for a GitLab merge request, ordered with its deploys", () => {
+    expect(notifier.accepts?.(closedEvent())).toBe(true);
+    expect(notifier.subject?.(closedEvent())).toBe(notifier.subject?.(pipelineEvent()));
   });
 });
 

@@ -224,6 +224,14 @@ describe("gitlab-status: GitLab's answers", () => {
 });
 
 describe("gitlab-status: what it leaves alone", () => {
+  it("does not accept change.closed: a merge request's closing is for its note only", () => {
+    const event = deploymentEvent();
+    expect(notifier.accepts?.(event)).toBe(true);
+    expect(notifier.accepts?.({ ...event, kind: "change.closed", change: { number: 1 } })).toBe(
+      false,
+    );
+  });
+
   it("skips events without a GitLab repository or a commit", async () => {
     const event = deploymentEvent();
     expect(await deliver({ ...event, project: { name: "site" } })).toMatchObject({

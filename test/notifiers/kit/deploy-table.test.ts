@@ -74,6 +74,10 @@ describe("the sticky deploy table", () => {
 
   it("says so once the pull request is closed", () => {
     expect(renderDeployTable([], { closed: true })).toContain("pull request is closed");
+    expect(renderDeployTable([], { closed: true, changeName: "merge request" })).toContain(
+      "_This merge request is closed: this comment is no longer updated._",
+    );
+    expect(renderDeployTable([], { changeName: "merge request" })).not.toContain("closed");
   });
 
   it("stays under GitHub's 65,536-character limit by dropping the oldest rows", () => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   ALERT_EVENT_KINDS,
+  CHANGE_EVENT_KINDS,
   DEPLOY_EVENT_KINDS,
   type DeployEvent,
   type DeployEventKind,
@@ -19,7 +20,7 @@ import { normalizeNetlify } from "../../../src/sources/netlify-normalize.js";
 
 function netlifyEvent(file: string): DeployEvent {
   const payload: unknown = JSON.parse(
-    readFileSync(new URL(`../fixtures/netlify/${file}`, import.meta.url), "utf8"),
+    readFileSync(new URL(`../../fixtures/netlify/${file}`, import.meta.url), "utf8"),
   );
   const result = normalizeNetlify({ headers: {}, payload });
   if (isIgnored(result)) throw new Error(`fixture ${file} was ignored: ${result.reason}`);
@@ -226,7 +227,9 @@ describe("buildSlackMessage headings", () => {
 
   it("uses a distinct emoji per kind", () => {
     const emojis = Object.values(SLACK_HEADINGS).map((heading) => heading.emoji);
-    expect(new Set(emojis).size).toBe(DEPLOY_EVENT_KINDS.length + ALERT_EVENT_KINDS.length);
+    expect(new Set(emojis).size).toBe(
+      DEPLOY_EVENT_KINDS.length + ALERT_EVENT_KINDS.length + CHANGE_EVENT_KINDS.length,
+    );
   });
 });
 

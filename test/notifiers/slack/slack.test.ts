@@ -37,6 +37,15 @@ const handlers: Record<string, Handler> = {
     res.writeHead(302, { location: `${baseUrl}/redirect-target` }).end("moved"),
   // Answers nothing: the attempt's signal has to end it.
   hang: () => undefined,
+  // Says 200 and starts a long body, then drops the connection mid-body.
+  "cut-off": (_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain", "content-length": "100000" });
+    res.write("ok", () => res.socket?.destroy());
+  },
+  "cut-off-error": (_req, res) => {
+    res.writeHead(404, { "content-type": "text/plain", "content-length": "100000" });
+    res.write("channel_not_found", () => res.socket?.destroy());
+  },
   // A server that repeats the URL it was called on, token included.
   echo: (req, res) => res.writeHead(403).end(`invalid_token for ${baseUrl}${req.url}`),
 };
@@ -47,7 +56,8 @@ let closedPortUrl = "";
 const received: Received[] = [];
 // The stand-in Slack listens on 127.0.0.1: the network guard has to let loopback through.
 const http = createOutboundHttp({ guard: { allowLocal: true } });
-const notifier = slackNotifier({ http });
+// Pacing has its own tests (slack-pacing.test.ts); here every message may go at once.
+const notifier = slackNotifier({ http, intervalMs: 0 });
 
 function webhookUrl(handler: string): string {
   return `${baseUrl}/services/T0001/B0001/${TOKEN}/${handler}`;
@@ -148,7 +158,12 @@ describe("slack notifier settings", () => {
 describe("slack notifier delivery against a local receiver", () => {
   it("POSTs the JSON message with text and blocks and succeeds on 200 ok", async () => {
     const result = await deliver(webhookUrl("ok"));
-    expect(result).toEqual({ outcome: "succeeded", httpStatus: 200, response: "ok" });
+    expect(result).toEqual({
+      outcome: "succeeded",
+      httpStatus: 200,
+      response: "ok",
+      responseHeaders: expect.objectContaining({ "content-type": "text/html" }),
+    });
 
     expect(received).toHaveLength(1);
     const request = received[0];
@@ -239,6 +254,28 @@ describe("slack notifier delivery against a local receiver", () => {
     if (result.outcome !== "failed") return;
     expect(result.error).toContain("invalid_token for");
     expect(result.error).toContain("[redacted]");
+  });
+
+  it("classifies an answer whose body is cut off mid-stream by its status", async () => {
+    expect(await deliver(webhookUrl("cut-off"))).toMatchObject({
+      outcome: "succeeded",
+      httpStatus: 200,
+      response: "ok",
+    });
+    const refused = await deliver(webhookUrl("cut-off-error"));
+    expect(refused).toMatchObject({
+      outcome: "failed",
+      httpStatus: 404,
+      response: "channel_not_found",
+      error:
+        "Slack answered 404 channel_not_found (the channel was deleted or the app lost access to it)",
+    });
+    expectRedacted(refused);
+  });
+
+  it("does not accept change.closed: a pull request's closing is for its comment only", () => {
+    expect(notifier.accepts?.({ ...event, kind: "change.closed" })).toBe(false);
+    expect(notifier.accepts?.(event)).toBe(true);
   });
 
   it("does not throw when the signal is already aborted", async () => {

@@ -285,7 +285,7 @@ describe("webhook delivery that succeeds", () => {
         "x-shipcast-event": "deploy.succeeded",
         "x-shipcast-delivery": "dlv_01JB8ZK4Q6V2S0M4H5D3F1B2C3",
         "x-api-key": "[redacted]",
-        "x-team": "platform",
+        "x-team": "[redacted]",
         authorization: "[redacted]",
         "x-hub-signature-256": "[redacted]",
         "x-nf-sign": "[redacted]",
@@ -296,6 +296,28 @@ describe("webhook delivery that succeeds", () => {
       body: entry.raw.toString("utf8"),
     });
     expectNoSecrets(result);
+  });
+
+  it("treats every custom header value as a secret: sent in clear, recorded redacted", async () => {
+    const custom = { "X-Team": "team-web-7q", "X-Region": "eu-west-3b", "X-Tier": "gold5" };
+    const result = await notifier.deliver(
+      settings({ url: `${baseUrl}/ok`, headers: custom }),
+      context(),
+    );
+    expect(result.outcome).toBe("succeeded");
+    // The receiver gets the real values…
+    const entry = receivedAt("/ok");
+    expect(header(entry, "x-team")).toBe("team-web-7q");
+    expect(header(entry, "x-region")).toBe("eu-west-3b");
+    expect(header(entry, "x-tier")).toBe("gold5");
+    // …the attempt's record shows none of them, wherever it looks.
+    expect(result.request?.headers).toMatchObject({
+      "x-team": "[redacted]",
+      "x-region": "[redacted]",
+      "x-tier": "[redacted]",
+    });
+    const text = JSON.stringify(result);
+    for (const value of Object.values(custom)) expect(text).not.toContain(value);
   });
 
   it("accepts 204 No Content", async () => {
@@ -440,7 +462,10 @@ describe("webhook delivery that fails or is retried", () => {
 
   it("keeps every secret out of the result when the receiver echoes the request", async () => {
     const result = await notifier.deliver(
-      fullSettings("/echo", { url: `${fullSettings("/echo").url}?api_token=${QUERY_TOKEN}` }),
+      fullSettings("/echo", {
+        url: `${fullSettings("/echo").url}?api_token=${QUERY_TOKEN}`,
+        headers: { "X-Api-Key": API_KEY, "X-Team": "platform", "X-Tier": "gold" },
+      }),
       context(),
     );
     expect(result.outcome).toBe("failed");
@@ -453,6 +478,15 @@ describe("webhook delivery that fails or is retried", () => {
     expect(result.responseHeaders?.["x-echo-authorization"]).toBe("[redacted]");
     expect(result.responseHeaders?.["set-cookie"]).toBe("[redacted]");
     expectNoSecrets(result);
+    // Custom header values too, a short one where it stands alone in the echo.
+    expect(result.response).toContain('"x-team":"[redacted]"');
+    expect(result.response).toContain('"x-tier":"[redacted]"');
+    expect(result.response).not.toContain("platform");
+  });
+
+  it("does not accept change.closed: a pull request's closing is for its comment only", () => {
+    expect(notifier.accepts?.({ ...EVENT, kind: "change.closed" })).toBe(false);
+    expect(notifier.accepts?.(EVENT)).toBe(true);
   });
 });
 

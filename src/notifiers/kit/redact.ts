@@ -1,0 +1,119 @@
+/**
+ * The one redactor of the outputs: what replaces a secret in an attempt's result, which secrets
+ * are replaced in free text and how, and the credential shapes removed from any message bound
+ * for the delivery log. Every output passes what it returns through here, so the log reads the
+ * same whichever output wrote it.
+ */
+import type { AttemptResult } from "./notifier.js";
+
+/** What a redacted value reads in the delivery log. */
+export const REDACTED = "[redacted]";
+
+/**
+ * Secrets shorter than this are replaced only where they stand alone (not inside a longer word
+ * or number): a short value such as a header's `web` or `1` also occurs by chance in ordinary
+ * text, and replacing it there would garble the log without hiding anything. Longer ones are
+ * replaced wherever they occur.
+ */
+export const SHORT_SECRET_LENGTH = 8;
+
+/**
+ * Credential shapes in free text: URL user info (`https://user:pass@host`), credential headers
+ * as an error may quote them (`"private-token": "…"`, `Authorization: Bearer …`), GitHub tokens
+ * (`ghs_…`, `ghp_…`, `github_pat_…`, legacy `v1.` + 40 hex), JWTs, and whatever follows a
+ * `Bearer`/`token` scheme. The replacement keeps the name or scheme and drops the value.
+ */
+const CREDENTIAL_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  // User info stops at anything a URL's authority cannot hold, so an `@` further on in the
+  // text (an email address in the same JSON) does not take the text between with it.
+  [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/?#\s@"'<>[\]{}|\\^`]*@/gi, `$1${REDACTED}@`],
+  [
+    /(["']?(?:private-token|job-token|authorization)["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^"'\s,;}]+/gi,
+    `$1${REDACTED}`,
+  ],
+  [/\bgh[opsur]_[A-Za-z0-9_]{16,}/g, REDACTED],
+  [/\bgithub_pat_[A-Za-z0-9_]{16,}/g, REDACTED],
+  [/\bv1\.[0-9a-f]{40}\b/g, REDACTED],
+  [/\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED],
+  [/\b(bearer|token)\s+[A-Za-z0-9._~+/-]{20,}=*/gi, `$1 ${REDACTED}`],
+];
+
+/** Replaces anything shaped like a credential in `text` (see `CREDENTIAL_PATTERNS`). */
+export function redactCredentials(text: string): string {
+  let redacted = text;
+  for (const [pattern, replacement] of CREDENTIAL_PATTERNS) {
+    redacted = redacted.replace(pattern, replacement);
+  }
+  return redacted;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * A function that replaces every known secret in a text with `REDACTED`, in the forms it could
+ * come back in: as given and percent-encoded (a receiver echoing a URL). Longer secrets go
+ * first, so a secret inside another never leaves half of the other in clear; secrets shorter
+ * than `SHORT_SECRET_LENGTH` only where they stand alone. Empty and undefined entries are
+ * ignored. Credential shapes (`redactCredentials`) are removed too.
+ */
+export function secretScrubber(secrets: Iterable<string | undefined>): (text: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret === undefined || secret === "") continue;
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+  }
+  const patterns = [...forms]
+    .sort((a, b) => b.length - a.length)
+    .map((form) =>
+      form.length >= SHORT_SECRET_LENGTH
+        ? new RegExp(escapeRegExp(form), "g")
+        : new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])`, "g"),
+    );
+  return (text) => {
+    let scrubbed = text;
+    for (const pattern of patterns) scrubbed = scrubbed.replace(pattern, REDACTED);
+    return redactCredentials(scrubbed);
+  };
+}
+
+/** `secretScrubber(secrets)` applied to one text. */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  return secretScrubber(secrets)(text);
+}
+
+/**
+ * Applies `scrub` to every text of a result that a receiver, the network or a library could
+ * fill: the error, the answer and its headers, and the request as recorded.
+ */
+export function redactResult(
+  result: AttemptResult,
+  scrub: (text: string) => string,
+): AttemptResult {
+  const redacted: AttemptResult = { ...result };
+  if ("error" in redacted) redacted.error = scrub(redacted.error);
+  if (redacted.outcome === "skipped") redacted.reason = scrub(redacted.reason);
+  if (redacted.response !== undefined) redacted.response = scrub(redacted.response);
+  if (redacted.responseHeaders !== undefined) {
+    redacted.responseHeaders = scrubValues(redacted.responseHeaders, scrub);
+  }
+  if (redacted.request !== undefined) {
+    const { request } = redacted;
+    redacted.request = {
+      ...request,
+      url: scrub(request.url),
+      headers: scrubValues(request.headers, scrub),
+      ...(request.body === undefined ? {} : { body: scrub(request.body) }),
+    };
+  }
+  return redacted;
+}
+
+function scrubValues(
+  values: Record<string, string>,
+  scrub: (text: string) => string,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, scrub(value)]));
+}
