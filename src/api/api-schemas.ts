@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { DEPLOY_EVENT_KINDS } from "../events/deploy-event.js";
-import { decodeCursor } from "../store/events-repository.js";
+import { decodeCursor } from "../services/paging.js";
 
 export const errorSchema = z.object({ error: z.string() }).describe("What went wrong");
 
