@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Probot } from "probot";
 import { createApiApp } from "./api/api-app.js";
 import { createApiHandler } from "./api/node-listener.js";
+import { openApiDocument } from "./api/openapi.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
@@ -39,6 +40,7 @@ import { sourceStates } from "./services/sources/source-states.js";
 import { openStore, type Store } from "./store/database.js";
 import { SecretBox, SecretBoxError } from "./store/secret-box.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
+import { createWebApp } from "./web/web-app.js";
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -242,8 +244,19 @@ export async function createShipcast(
     wake: () => deliveryWorker?.wake(),
   });
   const services = createServices({ store, notifications, manual, adminToken: config.adminToken });
-  const api = createApiHandler(createApiApp({ services, version: VERSION, log }), log);
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
+  const apiApp = createApiApp({ services, version: VERSION, log });
+  const api = createApiHandler(apiApp, log);
+  const web = createApiHandler(
+    createWebApp({
+      services,
+      sources: sourceStates(config.sources),
+      trustProxy: config.trustProxy,
+      openApi: openApiDocument(apiApp, VERSION),
+      log,
+    }),
+    log,
+  );
+  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api, web });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
     : undefined;

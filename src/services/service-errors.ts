@@ -1,3 +1,5 @@
+import type { Problem } from "./problems.js";
+
 /** What a service refuses, for the API (status and message) and the dashboard (the message). */
 
 /** The thing asked about does not exist (404), or is not in a state that allows this (409). */
@@ -18,5 +20,13 @@ export class RateLimitedError extends Error {
     super(
       `too many test and resend requests: at most 5 a minute per token; retry in ${retryAfterSeconds} s`,
     );
+  }
+}
+
+/** A request a service cannot take as it is: every problem, by field (422). */
+export class InputError extends Error {
+  override name = "InputError";
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
   }
 }

@@ -4,6 +4,7 @@
  * authenticate here, so a revoked token stops working for both at once.
  */
 import { timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import { constantTimeEqual } from "../../sources/constant-time.js";
 import {
   type ApiTokenRow,
@@ -18,6 +19,8 @@ import {
 import type { Store } from "../../store/database.js";
 import type { TokenScope } from "../../store/schema.js";
 import { deleteTokenSessions } from "../../store/sessions-repository.js";
+import { problemsOf } from "../problems.js";
+import { InputError } from "../service-errors.js";
 
 export { TOKEN_PREFIX };
 
@@ -39,6 +42,12 @@ export interface TokenView {
   last_used_at: string | null;
   revoked_at: string | null;
 }
+
+/** What a new token needs: a name and a scope. */
+export const tokenCreateSchema = z.strictObject({
+  name: z.string().min(1).max(100).describe("What the token is for"),
+  scope: z.enum(["read", "write"]).describe("read: GET only; write: everything but tokens"),
+});
 
 /** Whether `principal` may do what needs `scope`. */
 export function allows(principal: Principal, scope: Scope): boolean {
@@ -89,6 +98,13 @@ export class TokensService {
   async create(input: { name: string; scope: TokenScope }): Promise<TokenView & { token: string }> {
     const { row, token } = await createApiToken(this.options.store.db, input);
     return { ...tokenView(row), token };
+  }
+
+  /** Validates a creation request, then creates; `InputError` with every problem by field. */
+  async createFromRequest(body: unknown): Promise<TokenView & { token: string }> {
+    const parsed = tokenCreateSchema.safeParse(body);
+    if (!parsed.success) throw new InputError(problemsOf(parsed.error));
+    return this.create(parsed.data);
   }
 
   /** Every token, newest first. */
