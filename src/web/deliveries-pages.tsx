@@ -72,8 +72,8 @@ export function DeliveriesTable(props: { deliveries: DeliverySummary[] }) {
   );
 }
 
-function AttemptSection(props: { attempt: AttemptView }) {
-  const { attempt } = props;
+function AttemptSection(props: { attempt: AttemptView; open: boolean }) {
+  const { attempt, open } = props;
   const tone =
     attempt.outcome === "succeeded" ? "good" : attempt.outcome === "skipped" ? "neutral" : "bad";
   return (
@@ -104,7 +104,7 @@ function AttemptSection(props: { attempt: AttemptView }) {
           </>
         )}
       </dl>
-      <details open>
+      <details open={open}>
         <summary>Request</summary>
         {attempt.request ? (
           <>
@@ -125,7 +125,7 @@ function AttemptSection(props: { attempt: AttemptView }) {
           <p class="muted">No request recorded for this attempt.</p>
         )}
       </details>
-      <details open>
+      <details open={open}>
         <summary>Answer</summary>
         <p>{attempt.http_status !== null ? `HTTP ${attempt.http_status}` : "No answer."}</p>
         <HeadersTable headers={attempt.response_headers} caption="Answer headers" />
@@ -196,8 +196,8 @@ function DeliveryPage(props: {
       )}
       <h2>Attempts, newest first</h2>
       {attempts.length === 0 && <p>No attempt yet.</p>}
-      {attempts.map((attempt) => (
-        <AttemptSection attempt={attempt} />
+      {attempts.map((attempt, index) => (
+        <AttemptSection attempt={attempt} open={index === 0} />
       ))}
     </Layout>
   );
