@@ -54,8 +54,8 @@ function SignInPage(props: { next: string; error?: string; off: boolean }) {
 
 /** Registers `/signin` and `/signout`. */
 export function signInRoutes(app: Hono<WebEnv>, services: Services): void {
-  // Guessing tokens: at most 10 sign-ins a minute from one address.
-  const attempts = new RateLimiter(10, 60_000);
+  // Guessing tokens: at most 10 failed sign-ins a minute from one address.
+  const failures = new RateLimiter(10, 60_000);
 
   app.get("/signin", async (c) => {
     const next = safeNext(c.req.query("next"));
@@ -69,7 +69,7 @@ export function signInRoutes(app: Hono<WebEnv>, services: Services): void {
     const next = safeNext(typeof form.next === "string" ? form.next : undefined);
     const off = !services.tokens.enabled;
     const address = c.env?.incoming?.socket?.remoteAddress ?? "unknown";
-    if (!attempts.take(address).ok) {
+    if (failures.exhausted(address)) {
       c.status(429);
       return c.html(
         <SignInPage
@@ -82,6 +82,7 @@ export function signInRoutes(app: Hono<WebEnv>, services: Services): void {
     const token = typeof form.token === "string" ? form.token : "";
     const signed = token ? await services.sessions.signIn(token) : undefined;
     if (!signed) {
+      failures.take(address);
       c.status(401);
       return c.html(<SignInPage next={next} off={off} error="That token is not valid." />);
     }

@@ -93,7 +93,9 @@ describe("the dashboard in Chromium", () => {
   /** The delivery of an event to team-hook once it has been attempted. */
   async function attemptedDelivery(eventId: string): Promise<string> {
     return eventually(async () => {
-      const res = await fetch(`${app.url}/api/v1/deliveries?event=${eventId}&target=team-hook`, { headers: admin });
+      const res = await fetch(`${app.url}/api/v1/deliveries?event=${eventId}&target=team-hook`, {
+        headers: admin,
+      });
       const page = (await res.json()) as {
         items: Array<{ id: string; attempts: number; in_flight: boolean }>;
       };

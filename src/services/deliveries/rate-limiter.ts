@@ -12,6 +12,12 @@ export class RateLimiter {
     private readonly windowMs = 60_000,
   ) {}
 
+  /** Whether `key` has no use left now (without taking one). */
+  exhausted(key: string, now = Date.now()): boolean {
+    const recent = (this.hits.get(key) ?? []).filter((at) => at > now - this.windowMs);
+    return recent.length >= this.limit;
+  }
+
   /** Takes one use for `key`; when none is left, how many seconds until one is. */
   take(key: string, now = Date.now()): { ok: true } | { ok: false; retryAfterSeconds: number } {
     const recent = (this.hits.get(key) ?? []).filter((at) => at > now - this.windowMs);

@@ -25,7 +25,9 @@ export interface Overview {
 }
 
 export class OverviewService {
-  constructor(private readonly options: { store: Store; notifications: Notifications }) {}
+  constructor(
+    private readonly options: { store: Store; notifications: Pick<Notifications, "list"> },
+  ) {}
 
   async overview(now = new Date(), failures = 10): Promise<Overview> {
     const since = new Date(now.getTime() - OVERVIEW_WINDOW_MS);
