@@ -12,6 +12,7 @@ import type { Services } from "../services/services.js";
 import { SESSION_MAX_MS } from "../services/sessions/sessions-service.js";
 import { allows, type Scope } from "../services/tokens/tokens-service.js";
 import { ForbiddenPage } from "./error-pages.js";
+import { fromThisSite, refuseCrossSite } from "./security.js";
 import type { WebEnv } from "./web-env.js";
 
 /** The cookie's name: with the `__Host-` prefix over HTTPS, which browsers pin to this host. */
@@ -47,10 +48,12 @@ export function safeNext(next: string | undefined): string {
 
 /**
  * Resumes the session, or sends the browser to sign in (a GET comes back to where it was).
- * A POST must then carry the session's synchronizer token in `_csrf`.
+ * A POST must come from this site, and then carry the session's synchronizer token in `_csrf`.
  */
 export function signedIn(services: Services) {
   return createMiddleware<WebEnv>(async (c, next) => {
+    const changes = c.req.method !== "GET" && c.req.method !== "HEAD";
+    if (changes && !fromThisSite(c)) return refuseCrossSite(c);
     const secret = sessionSecretOf(c);
     const session = secret ? await services.sessions.resume(secret) : undefined;
     if (!secret || !session) {
@@ -62,7 +65,7 @@ export function signedIn(services: Services) {
     }
     c.set("session", session);
     c.set("sessionSecret", secret);
-    if (c.req.method === "POST") {
+    if (changes) {
       const form = await c.req.parseBody();
       const presented = typeof form._csrf === "string" ? form._csrf : "";
       if (!sameSecret(presented, session.csrfToken)) {

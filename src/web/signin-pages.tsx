@@ -6,6 +6,7 @@ import { RateLimiter } from "../services/deliveries/rate-limiter.js";
 import type { Services } from "../services/services.js";
 import { Notice } from "./components.js";
 import { Layout } from "./layout.js";
+import { fromThisSite, refuseCrossSite } from "./security.js";
 import {
   clearSessionCookie,
   safeNext,
@@ -65,6 +66,8 @@ export function signInRoutes(app: Hono<WebEnv>, services: Services): void {
   });
 
   app.post("/signin", async (c) => {
+    // A sign-in form on another site must not sign this browser in.
+    if (!fromThisSite(c)) return refuseCrossSite(c);
     const form = await c.req.parseBody();
     const next = safeNext(typeof form.next === "string" ? form.next : undefined);
     const off = !services.tokens.enabled;

@@ -2,8 +2,8 @@
  * The dashboard: server-rendered pages (Hono's JSX) over the same services as the API, at `/`
  * on the API's port. Nothing is built at start: the pages are rendered per request, and the
  * one script and style sheet are served as written. Every answer carries a strict
- * Content-Security-Policy; every POST must come from this site (Origin) and carry the
- * session's synchronizer token.
+ * Content-Security-Policy; every POST route checks that it comes from this site (Origin) and
+ * carries the session's synchronizer token.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -16,7 +16,7 @@ import { ErrorPage, NotFoundPage } from "./error-pages.js";
 import { eventsRoutes } from "./events-pages.js";
 import { notificationsRoutes } from "./notifications-pages.js";
 import { overviewRoutes } from "./overview-page.js";
-import { sameOriginPosts, securityHeaders } from "./security.js";
+import { securityHeaders } from "./security.js";
 import { signInRoutes } from "./signin-pages.js";
 import { staticRoutes } from "./static-files.js";
 import { tokensRoutes } from "./tokens-pages.js";
@@ -41,7 +41,6 @@ export function createWebApp(deps: WebDependencies): Hono<WebEnv> {
   const { services, trustProxy } = deps;
   const app = new Hono<WebEnv>({ strict: false });
   app.use(securityHeaders({ trustProxy }));
-  app.use(sameOriginPosts({ trustProxy }));
   app.post(
     "*",
     bodyLimit({

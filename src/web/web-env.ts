@@ -11,5 +11,7 @@ export interface WebEnv {
     sessionSecret: string;
     /** Whether the request reached us over HTTPS (socket, or a trusted proxy's word). */
     secure: boolean;
+    /** The host the browser addressed (Host, or a trusted proxy's X-Forwarded-Host). */
+    host: string | undefined;
   };
 }
