@@ -12,6 +12,7 @@ export interface LiveSession extends SessionRow {
   token_revoked: boolean;
 }
 
+/** Stores a new session. */
 export async function insertSession(db: Kysely<Database>, row: SessionRow): Promise<void> {
   await db.insertInto("dashboard_sessions").values(row).execute();
 }
@@ -47,6 +48,7 @@ export async function touchSession(db: Kysely<Database>, id: string, now: string
     .execute();
 }
 
+/** Ends one session. */
 export async function deleteSession(db: Kysely<Database>, id: string): Promise<void> {
   await db.deleteFrom("dashboard_sessions").where("id", "=", id).execute();
 }

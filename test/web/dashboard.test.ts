@@ -80,7 +80,7 @@ describe("the dashboard in Chromium", () => {
     return ((await res.json()) as { id: string }).id;
   }
 
-  async function createToken(scope: "read" | "write", name: string) {
+  async function createToken(scope: "read", name: string) {
     const res = await fetch(`${app.url}/api/v1/tokens`, {
       method: "POST",
       headers: admin,
@@ -183,15 +183,25 @@ describe("the dashboard in Chromium", () => {
     expect(receiver.to("/test-target")).toHaveLength(1);
   });
 
-  it("ends a token's session once an admin revokes the token", async () => {
-    const { token } = await createToken("write", "laptop");
+  it("creates a token shown once with a copy button, and ends its session once it is revoked", async () => {
+    const adminPage = await newPage();
+    await signIn(adminPage, app.url, SECRETS.admin);
+    await adminPage.getByRole("link", { name: "Tokens" }).click();
+    await adminPage.getByLabel("Name").fill("laptop");
+    await adminPage.getByLabel("Scope").selectOption("write");
+    await adminPage.getByRole("button", { name: "Create token" }).click();
+    const shown = adminPage.getByLabel("The new token");
+    const token = await shown.inputValue();
+    expect(token).toMatch(/^shc_[A-Za-z0-9_-]{43}$/);
+    expect(await adminPage.getByRole("button", { name: "Copy" }).isVisible()).toBe(true);
+    // Shown once: the list never shows it again.
+    await adminPage.goto(`${app.url}/tokens`);
+    expect(await adminPage.content()).not.toContain(token);
+
     const user = await newPage();
     await signIn(user, app.url, token);
     expect(await user.locator(".who").textContent()).toContain("read and write");
 
-    const adminPage = await newPage();
-    await signIn(adminPage, app.url, SECRETS.admin);
-    await adminPage.getByRole("link", { name: "Tokens" }).click();
     await adminPage.getByRole("button", { name: "Revoke laptop" }).click();
     await adminPage.getByText("Revoked.").waitFor();
 
@@ -199,6 +209,20 @@ describe("the dashboard in Chromium", () => {
     expect(new URL(user.url()).pathname).toBe("/signin");
     await user.goto(`${app.url}/`);
     expect(new URL(user.url()).pathname).toBe("/signin");
+  });
+
+  it("renders the API's OpenAPI document at /docs under the strict policy", async () => {
+    const page = await newPage();
+    const scriptsBlocked: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy.*script-src/.test(message.text()))
+        scriptsBlocked.push(message.text());
+    });
+    await signIn(page, app.url, SECRETS.admin);
+    await page.getByRole("link", { name: "API docs" }).click();
+    await page.getByText("/api/v1/notifications/{id}/replay").first().waitFor();
+    expect(await page.locator(".opblock").count()).toBeGreaterThanOrEqual(15);
+    expect(scriptsBlocked).toEqual([]);
   });
 
   it("shows an outside project name and a receiver's HTML as text: nothing runs", async () => {

@@ -36,6 +36,7 @@ export interface DeliveriesServiceOptions {
   limiter: RateLimiter;
 }
 
+/** Deliveries for the API and the dashboard: the log, resend, test sends, replays. */
 export class DeliveriesService {
   constructor(private readonly options: DeliveriesServiceOptions) {}
 

@@ -47,6 +47,7 @@ export interface EventDetail {
 /** At most this many deliveries are listed with an event. */
 const EVENT_DELIVERIES_LIMIT = 200;
 
+/** Events for the API and the dashboard: filtered pages, the live list, one event whole. */
 export class EventsService {
   constructor(private readonly store: Store) {}
 

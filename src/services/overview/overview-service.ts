@@ -24,11 +24,13 @@ export interface Overview {
   failures: DeliverySummary[];
 }
 
+/** The dashboard's overview, from a few indexed counts. */
 export class OverviewService {
   constructor(
     private readonly options: { store: Store; notifications: Pick<Notifications, "list"> },
   ) {}
 
+  /** The last 24 hours before `now`, and at most `failures` of the latest failures. */
   async overview(now = new Date(), failures = 10): Promise<Overview> {
     const since = new Date(now.getTime() - OVERVIEW_WINDOW_MS);
     const { db } = this.options.store;

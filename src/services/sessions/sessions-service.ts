@@ -40,6 +40,7 @@ export interface SessionsServiceOptions {
   maxMs?: number;
 }
 
+/** Dashboard sign-in, sessions and sign-out (see the module comment for when a session ends). */
 export class SessionsService {
   private readonly idleMs: number;
   private readonly maxMs: number;

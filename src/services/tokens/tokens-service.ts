@@ -62,6 +62,7 @@ export interface TokensServiceOptions {
   adminToken: string | undefined;
 }
 
+/** API tokens (create, list, revoke) and who a presented token is. */
 export class TokensService {
   constructor(private readonly options: TokensServiceOptions) {}
 
