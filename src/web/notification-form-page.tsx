@@ -209,34 +209,29 @@ export function NotificationForm(props: NotificationFormProps) {
               set={Object.keys(current?.headers ?? {}).length > 0}
               label="custom headers"
             />
-            <TextField
-              name="secret"
-              label="HMAC secret (X-Hub-Signature-256)"
-              type="password"
-              value=""
-              hint={keepHint(current?.secret_set)}
-            />
-            <RemoveSecret name="secret" set={current?.secret_set} label="HMAC secret" />
-            <TextField
-              name="jws_secret"
-              label="JWS secret (X-Nf-Sign)"
-              type="password"
-              value=""
-              hint={keepHint(current?.jws_secret_set)}
-            />
-            <RemoveSecret name="jws_secret" set={current?.jws_secret_set} label="JWS secret" />
-            <TextField
-              name="standard_webhooks_secret"
-              label="Standard Webhooks secret (whsec_…)"
-              type="password"
-              value=""
-              hint={keepHint(current?.standard_webhooks_secret_set)}
-            />
-            <RemoveSecret
-              name="standard_webhooks_secret"
-              set={current?.standard_webhooks_secret_set}
-              label="Standard Webhooks secret"
-            />
+            {[
+              { name: "secret", label: "HMAC secret (X-Hub-Signature-256)", short: "HMAC secret" },
+              { name: "jws_secret", label: "JWS secret (X-Nf-Sign)", short: "JWS secret" },
+              {
+                name: "standard_webhooks_secret",
+                label: "Standard Webhooks secret (whsec_…)",
+                short: "Standard Webhooks secret",
+              },
+            ].map((secret) => {
+              const set = current?.[`${secret.name}_set` as keyof NotificationView] === true;
+              return (
+                <>
+                  <TextField
+                    name={secret.name}
+                    label={secret.label}
+                    type="password"
+                    value=""
+                    hint={keepHint(set)}
+                  />
+                  <RemoveSecret name={secret.name} set={set} label={secret.short} />
+                </>
+              );
+            })}
             <div class="check">
               <input
                 id="n-ssl_verification"
