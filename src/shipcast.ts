@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Probot } from "probot";
 import { createApiApp } from "./api/api-app.js";
 import { createApiHandler } from "./api/node-listener.js";
-import { RateLimiter } from "./api/rate-limit.js";
+import { openApiDocument } from "./api/openapi.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
@@ -35,10 +35,12 @@ import { NotificationCrud } from "./services/notifications/notification-crud.js"
 import { NotificationDirectory } from "./services/notifications/notification-directory.js";
 import { NotificationHealthTracker } from "./services/notifications/notification-health-tracker.js";
 import { Notifications } from "./services/notifications/notifications.js";
-import { SOURCES } from "./sources/index.js";
+import { createServices } from "./services/services.js";
+import { sourceStates } from "./services/sources/source-states.js";
 import { openStore, type Store } from "./store/database.js";
 import { SecretBox, SecretBoxError } from "./store/secret-box.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
+import { createWebApp } from "./web/web-app.js";
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
@@ -241,19 +243,20 @@ export async function createShipcast(
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),
   });
-  const api = createApiHandler(
-    createApiApp({
-      store,
-      notifications,
-      manual,
-      version: VERSION,
-      adminToken: config.adminToken,
-      limiter: new RateLimiter(),
+  const services = createServices({ store, notifications, manual, adminToken: config.adminToken });
+  const apiApp = createApiApp({ services, version: VERSION, log });
+  const api = createApiHandler(apiApp, log);
+  const web = createApiHandler(
+    createWebApp({
+      services,
+      sources: sourceStates(config.sources),
+      trustProxy: config.trustProxy,
+      openApi: openApiDocument(apiApp, VERSION),
       log,
     }),
     log,
   );
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
+  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api, web });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
     : undefined;
@@ -319,10 +322,9 @@ export function describeRouting(shipcast: Shipcast): string[] {
 
 /** Start-up lines saying which sources are active and what enables the others. */
 export function describeSources(config: Config): string[] {
-  return SOURCES.map((source) => {
-    const active = config.sources[source.name as keyof Config["sources"]]?.secret !== undefined;
-    return active
+  return sourceStates(config.sources).map((source) =>
+    source.active
       ? `source ${source.name}: active at POST ${source.route}`
-      : `source ${source.name}: off (set ${source.secretSetting} to enable POST ${source.route})`;
-  });
+      : `source ${source.name}: off (set ${source.secretSetting} to enable POST ${source.route})`,
+  );
 }

@@ -112,3 +112,39 @@ describe("SQL in src/", () => {
     expect(sqlOutsideStore()).toEqual([]);
   });
 });
+
+/** Every import in `folder` (.ts and .tsx) of a module in store/ that is not type-only. */
+function storeValueImports(folder: string): string[] {
+  const store = join(SRC, "store");
+  const root = join(SRC, folder);
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return files(path);
+      return /\.tsx?$/.test(path) ? [path] : [];
+    });
+  let found: string[] = [];
+  try {
+    found = files(root);
+  } catch {
+    return []; // no such folder yet
+  }
+  const imports =
+    /\b(import|export)\s+(type\s+)?(?:[^;"]*?\s+from\s+)?"([^"]+)"|import\s*\(\s*"([^"]+)"/g;
+  return found.flatMap((file) => {
+    const text = readFileSync(file, "utf8");
+    return [...text.matchAll(imports)].flatMap((match) => {
+      const specifier = match[3] ?? match[4] ?? "";
+      if (!specifier.startsWith(".")) return [];
+      const target = resolve(dirname(file), specifier);
+      if (!target.startsWith(`${store}/`)) return [];
+      return match[2] ? [] : [`${relative(SRC, file)} imports ${relative(SRC, target)}`];
+    });
+  });
+}
+
+describe("the views over the services", () => {
+  it("api/ and web/ import nothing from store/ but types: they go through the services", () => {
+    expect([...storeValueImports("api"), ...storeValueImports("web")]).toEqual([]);
+  });
+});

@@ -4,26 +4,21 @@
  * method is answered 404/405 without a token) and before the query and body are looked at.
  */
 import { createMiddleware } from "hono/factory";
-import type { Store } from "../store/database.js";
+import type { TokensService } from "../services/tokens/tokens-service.js";
 import type { ApiEnv } from "./api-env.js";
 import { allows, authenticate, type Scope } from "./auth.js";
 import { requestPath } from "./request-path.js";
 
 export interface AccessOptions {
-  store: Store;
-  /** `SHIPCAST_ADMIN_TOKEN`; undefined turns the API off (503). */
-  adminToken: string | undefined;
+  /** Who a token is; with no admin token configured the API is off (503). */
+  tokens: TokensService;
 }
 
 /** Builds `requires(scope)`, the access check of a route that needs `scope`. */
 export function accessControl(options: AccessOptions) {
   return function requires(scope: Scope) {
     return createMiddleware<ApiEnv>(async (c, next) => {
-      const auth = await authenticate(
-        c.req.header("authorization"),
-        options.adminToken,
-        options.store,
-      );
+      const auth = await authenticate(c.req.header("authorization"), options.tokens);
       if (!auth.ok) return c.json({ error: auth.message }, auth.status, auth.headers);
       if (!allows(auth.principal, scope)) {
         return c.json(

@@ -8,15 +8,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type ManualDelivery, ManualDeliveryError } from "../delivery/manual-delivery.js";
 import type { Logger } from "../logging/logger.js";
 import { RequestAbortedError } from "../server/read-body.js";
 import {
   NotificationInputError,
-  type Notifications,
   ReadOnlyTargetError,
 } from "../services/notifications/notifications.js";
-import type { Store } from "../store/database.js";
+import { RateLimitedError, RefusedError } from "../services/service-errors.js";
+import type { Services } from "../services/services.js";
 import { accessControl } from "./access.js";
 import { API_BASE, type ApiApp, type ApiEnv } from "./api-env.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
@@ -25,20 +24,14 @@ import { eventsRoutes } from "./events-routes.js";
 import { notificationsRoutes } from "./notifications-routes.js";
 import { registerDocumentParts } from "./openapi.js";
 import { invalidQueryMessage, problemsBody, problemsOf } from "./problems.js";
-import { type RateLimiter, rateLimitWith } from "./rate-limit.js";
 import { requestPath, routingPath } from "./request-path.js";
 import { routeGuard } from "./route-guard.js";
 import { tokensRoutes } from "./tokens-routes.js";
 
 export interface ApiDependencies {
-  store: Store;
-  notifications: Notifications;
-  manual: ManualDelivery;
+  /** What every route calls; with no admin token configured the API is off (503). */
+  services: Services;
   version: string;
-  /** `SHIPCAST_ADMIN_TOKEN`; undefined turns the API off (503 on every route). */
-  adminToken: string | undefined;
-  /** Counts test sends and resends per token. */
-  limiter: RateLimiter;
   log: Logger;
 }
 
@@ -62,13 +55,12 @@ export function createApiApp(deps: ApiDependencies): ApiApp {
   app.onError((error, c) => errorAnswer(error, c, deps.log));
   registerDocumentParts(app);
 
-  const requires = accessControl(deps);
-  const rateLimit = rateLimitWith(deps.limiter);
-  const { store, notifications, manual, version } = deps;
-  notificationsRoutes(app, { store, notifications, manual, requires, rateLimit });
-  deliveriesRoutes(app, { store, manual, requires, rateLimit });
-  eventsRoutes(app, { store, requires });
-  tokensRoutes(app, { store, requires });
+  const { services, version } = deps;
+  const requires = accessControl({ tokens: services.tokens });
+  notificationsRoutes(app, { services, requires });
+  deliveriesRoutes(app, { services, requires });
+  eventsRoutes(app, { events: services.events, requires });
+  tokensRoutes(app, { tokens: services.tokens, requires });
   documentsRoutes(app, { requires, version });
   return app;
 }
@@ -94,7 +86,12 @@ function errorAnswer(error: Error, c: Context<ApiEnv>, log: Logger): Response {
     return c.json(problemsBody(error.problems), 422);
   }
   if (error instanceof ReadOnlyTargetError) return c.json({ error: error.message }, 409);
-  if (error instanceof ManualDeliveryError) return c.json({ error: error.message }, error.status);
+  if (error instanceof RefusedError) return c.json({ error: error.message }, error.status);
+  if (error instanceof RateLimitedError) {
+    return c.json({ error: error.message }, 429, {
+      "retry-after": String(error.retryAfterSeconds),
+    });
+  }
   // The client is gone: nobody reads this answer.
   if (error instanceof RequestAbortedError) return c.body(null, 400);
   if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);

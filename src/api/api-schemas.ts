@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { DEPLOY_EVENT_KINDS } from "../events/deploy-event.js";
-import { decodeCursor } from "../store/events-repository.js";
+import { decodeCursor } from "../services/paging.js";
 
 export const errorSchema = z.object({ error: z.string() }).describe("What went wrong");
 
@@ -182,10 +182,7 @@ export const eventDetailSchema = eventSummarySchema.extend({
   deliveries: z.array(deliverySummarySchema),
 });
 
-export const tokenCreateSchema = z.strictObject({
-  name: z.string().min(1).max(100).describe("What the token is for"),
-  scope: z.enum(["read", "write"]).describe("read: GET only; write: everything but tokens"),
-});
+export { tokenCreateSchema } from "../services/tokens/tokens-service.js";
 
 export const tokenSchema = z.object({
   id: z.string(),

@@ -1,14 +1,6 @@
 /** `/api/v1/deliveries`: the delivery log, one delivery with its attempts, and resending one. */
 import { createRoute } from "@hono/zod-openapi";
-import type { ManualAttempt, ManualDelivery } from "../delivery/manual-delivery.js";
-import type { RequestFacts } from "../notifiers/kit/notifier.js";
-import type { Store } from "../store/database.js";
-import {
-  type AttemptRow,
-  type DeliveryRow,
-  getDelivery,
-  listDeliveries,
-} from "../store/deliveries-repository.js";
+import type { Services } from "../services/services.js";
 import type { ApiApp } from "./api-env.js";
 import {
   deliveriesQuerySchema,
@@ -18,7 +10,6 @@ import {
   listOf,
   manualAttemptSchema,
 } from "./api-schemas.js";
-import type { RateLimit } from "./rate-limit.js";
 import {
   E401,
   E403,
@@ -31,15 +22,14 @@ import {
 } from "./route-docs.js";
 
 export interface DeliveriesRoutesOptions {
-  store: Store;
-  manual: ManualDelivery;
+  services: Services;
   requires: Requires;
-  rateLimit: RateLimit;
 }
 
 /** Registers the deliveries routes on `app`. */
 export function deliveriesRoutes(app: ApiApp, options: DeliveriesRoutesOptions): void {
-  const { store, manual, requires, rateLimit } = options;
+  const { services, requires } = options;
+  const { deliveries } = services;
 
   app.openapi(
     createRoute({
@@ -54,12 +44,11 @@ export function deliveriesRoutes(app: ApiApp, options: DeliveriesRoutesOptions):
     }),
     async (c) => {
       const { event, target, status, limit, cursor } = c.req.valid("query");
-      const page = await listDeliveries(
-        store.db,
+      const page = await deliveries.list(
         { eventId: event, target, status },
         { limit, after: cursor },
       );
-      return c.json({ ...page, items: page.items.map(deliverySummary) }, 200);
+      return c.json(page, 200);
     },
   );
 
@@ -80,12 +69,9 @@ export function deliveriesRoutes(app: ApiApp, options: DeliveriesRoutesOptions):
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const found = await getDelivery(store.db, id);
-      if (!found) return c.json({ error: `no delivery ${id}` }, 404);
-      return c.json(
-        { ...deliverySummary(found.delivery), attempts: found.attempts.map(attemptView) },
-        200,
-      );
+      const detail = await deliveries.detail(id);
+      if (!detail) return c.json({ error: `no delivery ${id}` }, 404);
+      return c.json(detail, 200);
     },
   );
 
@@ -108,53 +94,8 @@ export function deliveriesRoutes(app: ApiApp, options: DeliveriesRoutesOptions):
       },
     }),
     async (c) => {
-      const refused = rateLimit(c);
-      if (refused) return refused;
-      return c.json(attemptAnswer(await manual.resend(c.req.valid("param").id)), 200);
+      const { id } = c.req.valid("param");
+      return c.json(await deliveries.resend(id, c.var.principal.key), 200);
     },
   );
-}
-
-/** A manual attempt as answered: no request is `null` (never left out). */
-export function attemptAnswer(attempt: ManualAttempt) {
-  return { ...attempt, request: attempt.request ?? null };
-}
-
-/** The fields of a delivery shown in lists. `in_flight` is a pending one under a live lease. */
-export function deliverySummary(row: DeliveryRow) {
-  return {
-    id: row.id,
-    event_id: row.event_id,
-    target: row.target,
-    kind: row.kind,
-    status: row.status,
-    in_flight:
-      row.status === "pending" &&
-      row.lease_until !== null &&
-      Date.parse(row.lease_until) > Date.now(),
-    attempts: row.attempts,
-    next_attempt_at: row.status === "pending" ? row.next_attempt_at : null,
-    last_error: row.last_error,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    completed_at: row.completed_at,
-  };
-}
-
-function attemptView(row: AttemptRow) {
-  const responseHeaders: Record<string, string> | null =
-    row.response_headers === null ? null : JSON.parse(row.response_headers);
-  const request: RequestFacts | null = row.request === null ? null : JSON.parse(row.request);
-  return {
-    attempt: row.attempt,
-    started_at: row.started_at,
-    duration_ms: row.duration_ms,
-    outcome: row.outcome,
-    http_status: row.http_status,
-    error: row.error,
-    response: row.response,
-    response_headers: responseHeaders,
-    request,
-    next_attempt_at: row.next_attempt_at,
-  };
 }

@@ -1,24 +1,20 @@
 /** `/api/v1/events`: the events received, and one with its payload, headers and deliveries. */
 import { createRoute } from "@hono/zod-openapi";
 import type { z } from "zod";
-import type { DeployEvent } from "../events/deploy-event.js";
-import type { Store } from "../store/database.js";
-import { listDeliveries } from "../store/deliveries-repository.js";
-import { type EventRow, getEvent, listEvents } from "../store/events-repository.js";
+import type { EventsService } from "../services/events/events-service.js";
 import type { ApiApp } from "./api-env.js";
 import { eventDetailSchema, eventSummarySchema, eventsQuerySchema, listOf } from "./api-schemas.js";
-import { deliverySummary } from "./deliveries-routes.js";
 import { jsonTextAnswer, objectJson, storedJson } from "./raw-json.js";
 import { E401, E404, idParam, jsonAnswer, type Requires, scoped } from "./route-docs.js";
 
 export interface EventsRoutesOptions {
-  store: Store;
+  events: EventsService;
   requires: Requires;
 }
 
 /** Registers the events routes on `app`. */
 export function eventsRoutes(app: ApiApp, options: EventsRoutesOptions): void {
-  const { store, requires } = options;
+  const { events, requires } = options;
 
   app.openapi(
     createRoute({
@@ -33,8 +29,7 @@ export function eventsRoutes(app: ApiApp, options: EventsRoutesOptions): void {
     }),
     async (c) => {
       const { source, status, limit, cursor } = c.req.valid("query");
-      const page = await listEvents(store.db, { source, status }, { limit, after: cursor });
-      return c.json({ ...page, items: page.items.map(eventSummary) }, 200);
+      return c.json(await events.list({ source, status }, { limit, after: cursor }), 200);
     },
   );
 
@@ -55,37 +50,19 @@ export function eventsRoutes(app: ApiApp, options: EventsRoutesOptions): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const row = await getEvent(store.db, id);
-      if (!row) return c.json({ error: `no event ${id}` }, 404);
-      const deliveries = await listDeliveries(store.db, { eventId: row.id }, { limit: 200 });
+      const detail = await events.detail(id);
+      if (!detail) return c.json({ error: `no event ${id}` }, 404);
       // The stored JSON goes out as it was stored: a payload may nest too deep to re-serialize.
       return jsonTextAnswer<z.output<typeof eventDetailSchema>>(
         objectJson({
-          ...eventSummary(row),
+          ...detail.summary,
           // Null once DELIVERY_LOG_RETENTION pruned the payload.
-          headers: storedJson(row.headers),
-          payload: storedJson(row.body),
-          event: storedJson(row.normalized),
-          deliveries: deliveries.items.map(deliverySummary),
+          headers: storedJson(detail.headers),
+          payload: storedJson(detail.payload),
+          event: storedJson(detail.normalized),
+          deliveries: detail.deliveries,
         }),
       );
     },
   );
-}
-
-/** The fields of an event shown in lists. */
-function eventSummary(row: EventRow) {
-  const event: DeployEvent | undefined = row.normalized ? JSON.parse(row.normalized) : undefined;
-  return {
-    id: row.id,
-    source: row.source,
-    source_event: row.event_name,
-    status: row.status,
-    reason: row.reason,
-    kind: event?.kind ?? null,
-    project: event?.project.name ?? null,
-    environment: event?.environment.name ?? null,
-    received_at: row.received_at,
-    processed_at: row.processed_at,
-  };
 }

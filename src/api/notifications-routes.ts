@@ -4,22 +4,12 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import type { ManualDelivery } from "../delivery/manual-delivery.js";
 import {
-  NOTIFICATION_KINDS,
-  type NotificationKind,
   notificationCreateSchema,
   notificationPatchSchema,
-  notificationPatchSchemas,
   notificationViewSchema,
 } from "../services/notifications/notification-schemas.js";
-import {
-  type Notifications,
-  ReadOnlyTargetError,
-  readOnlyMessage,
-} from "../services/notifications/notifications.js";
-import type { Store } from "../store/database.js";
-import { listDeliveries } from "../store/deliveries-repository.js";
+import type { Services } from "../services/services.js";
 import type { ApiApp } from "./api-env.js";
 import {
   deliverySummarySchema,
@@ -31,10 +21,7 @@ import {
   replayResultSchema,
   testRequestSchema,
 } from "./api-schemas.js";
-import { attemptAnswer, deliverySummary } from "./deliveries-routes.js";
 import { jsonBody } from "./json-body.js";
-import { problemsBody, problemsOf } from "./problems.js";
-import type { RateLimit } from "./rate-limit.js";
 import {
   E401,
   E403,
@@ -49,20 +36,14 @@ import {
 } from "./route-docs.js";
 
 export interface NotificationsRoutesOptions {
-  store: Store;
-  notifications: Notifications;
-  manual: ManualDelivery;
+  services: Services;
   requires: Requires;
-  rateLimit: RateLimit;
-}
-
-function isNotificationKind(kind: string): kind is NotificationKind {
-  return NOTIFICATION_KINDS.some((known) => known === kind);
 }
 
 /** Registers the notifications routes on `app`. */
 export function notificationsRoutes(app: ApiApp, options: NotificationsRoutesOptions): void {
-  const { store, notifications, manual, requires, rateLimit } = options;
+  const { services, requires } = options;
+  const { notifications, deliveries } = services;
 
   app.openapi(
     createRoute({
@@ -163,14 +144,7 @@ export function notificationsRoutes(app: ApiApp, options: NotificationsRoutesOpt
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const current = await notifications.view(id);
-      if (!current) return c.json({ error: `no notification ${id}` }, 404);
-      if (current.read_only || !isNotificationKind(current.kind)) {
-        throw new ReadOnlyTargetError(readOnlyMessage(id));
-      }
-      const parsed = notificationPatchSchemas[current.kind].safeParse(c.req.valid("json"));
-      if (!parsed.success) return c.json(problemsBody(problemsOf(parsed.error)), 422);
-      const view = await notifications.update(id, parsed.data);
+      const view = await notifications.change(id, c.req.valid("json"));
       if (!view) return c.json({ error: `no notification ${id}` }, 404);
       return c.json(view, 200);
     },
@@ -223,10 +197,9 @@ export function notificationsRoutes(app: ApiApp, options: NotificationsRoutesOpt
       },
     }),
     async (c) => {
-      const refused = rateLimit(c);
-      if (refused) return refused;
       const { event } = c.req.valid("json");
-      return c.json(attemptAnswer(await manual.test(c.req.valid("param").id, event)), 200);
+      const { id } = c.req.valid("param");
+      return c.json(await deliveries.test(id, event, c.var.principal.key), 200);
     },
   );
 
@@ -247,12 +220,10 @@ export function notificationsRoutes(app: ApiApp, options: NotificationsRoutesOpt
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (!notifications.has(id) && !(await notifications.view(id))) {
-        return c.json({ error: `no notification ${id}` }, 404);
-      }
       const { status, limit, cursor } = c.req.valid("query");
-      const page = await listDeliveries(store.db, { target: id, status }, { limit, after: cursor });
-      return c.json({ ...page, items: page.items.map(deliverySummary) }, 200);
+      const page = await deliveries.listOfNotification(id, status, { limit, after: cursor });
+      if (!page) return c.json({ error: `no notification ${id}` }, 404);
+      return c.json(page, 200);
     },
   );
 
@@ -275,17 +246,8 @@ export function notificationsRoutes(app: ApiApp, options: NotificationsRoutesOpt
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const view = await notifications.view(id);
-      if (!view) return c.json({ error: `no notification ${id}` }, 404);
-      if (!view.enabled) {
-        return c.json(
-          { error: `notification ${id} is disabled: PATCH {"enabled": true} first` },
-          409,
-        );
-      }
       const since = new Date(c.req.valid("query").since);
-      const requeued = await manual.replay(id, since);
-      return c.json({ requeued, since: since.toISOString() }, 202);
+      return c.json(await deliveries.replay(id, since), 202);
     },
   );
 }

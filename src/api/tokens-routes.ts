@@ -1,12 +1,6 @@
 /** `/api/v1/tokens`: API tokens, managed with `SHIPCAST_ADMIN_TOKEN` only. */
 import { createRoute } from "@hono/zod-openapi";
-import {
-  type ApiTokenRow,
-  createApiToken,
-  listApiTokens,
-  revokeApiToken,
-} from "../store/api-tokens-repository.js";
-import type { Store } from "../store/database.js";
+import type { TokensService } from "../services/tokens/tokens-service.js";
 import type { ApiApp } from "./api-env.js";
 import { listOf, tokenCreatedSchema, tokenCreateSchema, tokenSchema } from "./api-schemas.js";
 import { jsonBody } from "./json-body.js";
@@ -23,13 +17,13 @@ import {
 } from "./route-docs.js";
 
 export interface TokensRoutesOptions {
-  store: Store;
+  tokens: TokensService;
   requires: Requires;
 }
 
 /** Registers the token routes on `app`. */
 export function tokensRoutes(app: ApiApp, options: TokensRoutesOptions): void {
-  const { store, requires } = options;
+  const { tokens, requires } = options;
 
   app.openapi(
     createRoute({
@@ -46,7 +40,7 @@ export function tokensRoutes(app: ApiApp, options: TokensRoutesOptions): void {
       },
     }),
     async (c) => {
-      const items = (await listApiTokens(store.db)).map(tokenView);
+      const items = await tokens.list();
       return c.json({ items, total: items.length, next: null }, 200);
     },
   );
@@ -68,8 +62,7 @@ export function tokensRoutes(app: ApiApp, options: TokensRoutesOptions): void {
       },
     }),
     async (c) => {
-      const { row, token } = await createApiToken(store.db, c.req.valid("json"));
-      return c.json({ ...tokenView(row), token }, 201);
+      return c.json(await tokens.create(c.req.valid("json")), 201);
     },
   );
 
@@ -86,21 +79,8 @@ export function tokensRoutes(app: ApiApp, options: TokensRoutesOptions): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (!(await revokeApiToken(store.db, id)))
-        return c.json({ error: `no live token ${id}` }, 404);
+      if (!(await tokens.revoke(id))) return c.json({ error: `no live token ${id}` }, 404);
       return c.body(null, 204);
     },
   );
-}
-
-function tokenView(row: ApiTokenRow) {
-  return {
-    id: row.id,
-    name: row.name,
-    scope: row.scope,
-    token_hint: row.token_hint,
-    created_at: row.created_at,
-    last_used_at: row.last_used_at,
-    revoked_at: row.revoked_at,
-  };
 }

@@ -188,6 +188,12 @@ export const envSchema = z.object({
       message: "must be at least 16 characters (try: openssl rand -hex 32)",
     },
   ),
+  /**
+   * Believe `X-Forwarded-Proto` and `X-Forwarded-Host` from a reverse proxy in front of
+   * Shipcast: the dashboard then marks its cookie `Secure` behind HTTPS and checks the `Origin`
+   * of forms against the proxy's host. Default false (only the socket says what it is).
+   */
+  SHIPCAST_TRUST_PROXY: booleanFlag(false),
   /** Run the background workers in this process. Default true. */
   SHIPCAST_WORKERS: booleanFlag(true),
   /** The routing file. Default: shipcast.yml in the working directory, when it exists. */
@@ -297,6 +303,8 @@ export interface Config {
   database: StoreLocation;
   maxPayloadBytes: number;
   adminToken: string | undefined;
+  /** SHIPCAST_TRUST_PROXY: believe X-Forwarded-Proto and X-Forwarded-Host. */
+  trustProxy: boolean;
   workers: boolean;
   logLevel: Env["LOG_LEVEL"];
   sources: {
@@ -362,6 +370,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: e.DATABASE_URL,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     adminToken: e.SHIPCAST_ADMIN_TOKEN,
+    trustProxy: e.SHIPCAST_TRUST_PROXY,
     workers: e.SHIPCAST_WORKERS,
     logLevel: e.LOG_LEVEL,
     sources: {

@@ -18,8 +18,10 @@ export interface HttpServerOptions {
   inbox: InboxWriter;
   log: Logger;
   version: string;
-  /** Everything under `/api/v1` (see `api/router.ts`). */
+  /** Everything under `/api/v1` (see `api/api-app.ts`). */
   api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
+  /** The dashboard: every path outside `/api/` (see `web/web-app.ts`); `/` answers JSON without it. */
+  web?: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface HttpServerOptions {
  * connections, per address and in all.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { config, store, inbox, log, version, api } = options;
+  const { config, store, inbox, log, version, api, web } = options;
   const { limits } = config;
   const budget = new ByteBudget(limits.maxInflightBytes);
   const sourceRoutes = new Map<string, Handler>(
@@ -82,7 +84,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       return;
     }
 
-    if (path === "/") {
+    // The status document: for JSON clients at `/` (the dashboard answers browsers there).
+    if (path === "/" && (!web || prefersJson(req.headers.accept))) {
       sendJson(res, 200, {
         name: "shipcast",
         version,
@@ -100,6 +103,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     }
 
     if (path === "/api/v1" || path.startsWith("/api/v1/")) return api(req, res, url, path);
+    if (web && path !== "/api" && !path.startsWith("/api/")) return web(req, res, url, path);
 
     sendError(res, 404, `no route for ${req.method} ${path}`);
   }
@@ -143,4 +147,9 @@ function clientErrorAnswer(code: string | undefined): string {
         ? "431 Request Header Fields Too Large"
         : "400 Bad Request";
   return `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+}
+
+/** Whether an `Accept` header asks for JSON rather than a page. */
+function prefersJson(accept: string | undefined): boolean {
+  return accept !== undefined && /application\/json/i.test(accept) && !/text\/html/i.test(accept);
 }

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
 import type { Engine } from "./database.js";
+import { EVENT_KIND_SQL, EVENT_PROJECT_SQL, eventField } from "./event-fields.js";
 import { newId } from "./ids.js";
 import type { Database, EventStatus, EventsTable } from "./schema.js";
 
@@ -20,6 +21,10 @@ export interface EventWithOptionalPayload extends EventRow {
 export interface EventFilter {
   source?: string;
   status?: EventStatus;
+  /** The normalized event's kind (index `events_kind_id`). */
+  kind?: string;
+  /** The normalized event's project name, exactly (index `events_project_id`). */
+  project?: string;
 }
 
 /** One page of a list, in the shape every list of the API answers. */
@@ -45,9 +50,7 @@ export async function listEvents(
   filter: EventFilter,
   page: { limit: number; after?: string },
 ): Promise<Page<EventRow>> {
-  let query = db.selectFrom("events");
-  if (filter.source) query = query.where("source", "=", filter.source);
-  if (filter.status) query = query.where("status", "=", filter.status);
+  const query = filteredEvents(db, filter);
   const after = page.after;
   return paginate(
     query.select((eb) => eb.fn.countAll<number | string>().as("total")).executeTakeFirstOrThrow(),
@@ -59,6 +62,30 @@ export async function listEvents(
         .execute(),
     page.limit,
   );
+}
+
+function filteredEvents(db: Kysely<Database>, filter: EventFilter) {
+  let query = db.selectFrom("events");
+  if (filter.source) query = query.where("source", "=", filter.source);
+  if (filter.status) query = query.where("status", "=", filter.status);
+  if (filter.kind) query = query.where(eventField(db, EVENT_KIND_SQL), "=", filter.kind);
+  if (filter.project) query = query.where(eventField(db, EVENT_PROJECT_SQL), "=", filter.project);
+  return query;
+}
+
+/** Events newer than `after` (an event id), filtered, newest first: what a live list adds. */
+export async function listNewerEvents(
+  db: Kysely<Database>,
+  filter: EventFilter,
+  after: string,
+  limit: number,
+): Promise<EventRow[]> {
+  return filteredEvents(db, filter)
+    .where("id", ">", after)
+    .selectAll()
+    .orderBy("id", "desc")
+    .limit(limit)
+    .execute();
 }
 
 /**

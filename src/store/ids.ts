@@ -28,6 +28,14 @@ export function newId(prefix: string): string {
   return `${prefix}_${ulid()}`;
 }
 
+/**
+ * The smallest id of `prefix` minted at or after `time`: ids sort by their time, so
+ * `id >= idFloor("evt", t)` selects what was created since `t` on the primary key alone.
+ */
+export function idFloor(prefix: string, time: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(time)))}${"0".repeat(16)}`;
+}
+
 function encodeTime(time: number): string {
   let out = "";
   let t = time;

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { EVENT_KIND_SQL, EVENT_PROJECT_SQL, engineOf } from "./event-fields.js";
 
 /**
  * The schema, as ordered migrations. Only portable column types (text, integer) are used so
@@ -188,6 +189,42 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table api_tokens`.execute(db);
       await sql`drop table notification_state_changes`.execute(db);
       await sql`drop table notifications`.execute(db);
+    },
+  },
+  "005_dashboard": {
+    async up(db: Kysely<unknown>) {
+      // Dashboard sessions, kept server-side so that sign-out and a revoked token end them at
+      // once. The id is the SHA-256 of the cookie's secret: a database dump gives no session.
+      await db.schema
+        .createTable("dashboard_sessions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("principal", "text", (c) => c.notNull())
+        .addColumn("token_id", "text")
+        .addColumn("admin_check", "text")
+        .addColumn("csrf_token", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("last_seen_at", "text", (c) => c.notNull())
+        .addColumn("expires_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("dashboard_sessions_token")
+        .on("dashboard_sessions")
+        .column("token_id")
+        .execute();
+      // The dashboard filters events by kind and project, newest first: indexes on the fields
+      // of the normalized event, so a page of 50 is a short index walk whatever the store's size.
+      const engine = engineOf(db);
+      await sql`create index events_kind_id on events (${sql.raw(EVENT_KIND_SQL[engine])}, id)`.execute(
+        db,
+      );
+      await sql`create index events_project_id on events (${sql.raw(EVENT_PROJECT_SQL[engine])}, id)`.execute(
+        db,
+      );
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop index events_project_id`.execute(db);
+      await sql`drop index events_kind_id`.execute(db);
+      await sql`drop table dashboard_sessions`.execute(db);
     },
   },
 };

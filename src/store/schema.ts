@@ -171,6 +171,24 @@ export interface StickyCommentsTable {
   updated_at: string;
 }
 
+/** A signed-in dashboard session (see `sessions-repository.ts`). */
+export interface DashboardSessionsTable {
+  /** Hex SHA-256 of the secret in the session cookie. */
+  id: string;
+  /** `admin` (SHIPCAST_ADMIN_TOKEN) or `token` (an API token). */
+  principal: "admin" | "token";
+  /** The API token signed in with; its revocation ends the session. */
+  token_id: string | null;
+  /** For `admin`: HMAC of the admin token keyed with the cookie's secret; a new token ends it. */
+  admin_check: string | null;
+  /** The synchronizer token every form of this session carries. */
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The session ends then at the latest, however active. */
+  expires_at: string;
+}
+
 export interface Database {
   events: EventsTable;
   event_payloads: EventPayloadsTable;
@@ -180,4 +198,5 @@ export interface Database {
   notifications: NotificationsTable;
   notification_state_changes: NotificationStateChangesTable;
   api_tokens: ApiTokensTable;
+  dashboard_sessions: DashboardSessionsTable;
 }

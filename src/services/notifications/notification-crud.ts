@@ -18,6 +18,7 @@ import {
 } from "../../store/notifications-repository.js";
 import type { Database } from "../../store/schema.js";
 import { KEY_HINT, type SecretBox } from "../../store/secret-box.js";
+import { problemsOf } from "../problems.js";
 import {
   decodeRow,
   EncryptionKeyMissingError,
@@ -32,10 +33,13 @@ import {
 } from "./notification-errors.js";
 import { stateOf } from "./notification-health.js";
 import { newNotificationId } from "./notification-id.js";
-import type {
-  NotificationFilters,
-  NotificationKind,
-  NotificationView,
+import {
+  NOTIFICATION_KINDS,
+  type NotificationFilters,
+  type NotificationKind,
+  type NotificationView,
+  notificationCreateSchema,
+  notificationPatchSchemas,
 } from "./notification-schemas.js";
 
 export interface NotificationCrudOptions {
@@ -76,6 +80,32 @@ export class NotificationCrud {
     });
     await this.options.onChange();
     return (await this.view(id)) as NotificationView;
+  }
+
+  /**
+   * Validates a creation request (any kind) with the API's schema and creates it;
+   * `NotificationInputError` with every problem by field when it is not valid.
+   */
+  async createFromRequest(body: unknown): Promise<NotificationView> {
+    const parsed = notificationCreateSchema.safeParse(body);
+    if (!parsed.success) throw new NotificationInputError(problemsOf(parsed.error));
+    return this.create(parsed.data);
+  }
+
+  /**
+   * Validates a change request with the schema of the notification's kind (the kind is known
+   * once it is found) and applies it. Undefined for an unknown id; `ReadOnlyTargetError` for a
+   * routing-file target; `NotificationInputError` with every problem by field.
+   */
+  async change(id: string, body: Record<string, unknown>): Promise<NotificationView | undefined> {
+    const current = await this.view(id);
+    if (!current) return undefined;
+    if (current.read_only || !isNotificationKind(current.kind)) {
+      throw new ReadOnlyTargetError(readOnlyMessage(id));
+    }
+    const parsed = notificationPatchSchemas[current.kind].safeParse(body);
+    if (!parsed.success) throw new NotificationInputError(problemsOf(parsed.error));
+    return this.update(id, parsed.data);
   }
 
   /**
@@ -252,6 +282,10 @@ function fileTargetView(target: Target): NotificationView {
     created_at: null,
     updated_at: null,
   };
+}
+
+function isNotificationKind(kind: string): kind is NotificationKind {
+  return NOTIFICATION_KINDS.some((known) => known === kind);
 }
 
 const FILTER_NAMES = ["events", "environment_types", "project_names", "branches"] as const;

@@ -100,6 +100,16 @@ export class Notifications implements TargetDirectory {
     return this.crud.create(input);
   }
 
+  /** See `NotificationCrud.createFromRequest`. */
+  createFromRequest(body: unknown): Promise<NotificationView> {
+    return this.crud.createFromRequest(body);
+  }
+
+  /** See `NotificationCrud.change`. */
+  change(id: string, body: Record<string, unknown>): Promise<NotificationView | undefined> {
+    return this.crud.change(id, body);
+  }
+
   /** See `NotificationCrud.update`. */
   update(id: string, patch: Record<string, unknown>): Promise<NotificationView | undefined> {
     return this.crud.update(id, patch);
