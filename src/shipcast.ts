@@ -35,6 +35,9 @@ import { NotificationCrud } from "./services/notifications/notification-crud.js"
 import { NotificationDirectory } from "./services/notifications/notification-directory.js";
 import { NotificationHealthTracker } from "./services/notifications/notification-health-tracker.js";
 import { Notifications } from "./services/notifications/notifications.js";
+import { SourceCrud } from "./services/sources/source-crud.js";
+import { SourceDirectory } from "./services/sources/source-directory.js";
+import { Sources } from "./services/sources/sources.js";
 import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
 import { SecretBox, SecretBoxError } from "./store/secret-box.js";
@@ -197,8 +200,20 @@ export async function createShipcast(
       planAlert: planner.planAlert,
     }),
   });
+  const sourceDirectory = new SourceDirectory({ db: store.db, box, log });
+  const sources = new Sources(
+    sourceDirectory,
+    new SourceCrud({
+      db: store.db,
+      box,
+      environment: config.sources,
+      publicUrl: config.publicUrl,
+      onChange: () => sourceDirectory.reload(),
+    }),
+  );
   try {
     await notifications.load();
+    await sources.load();
   } catch (error) {
     await store.close();
     outputs.close();
@@ -245,6 +260,7 @@ export async function createShipcast(
     createApiApp({
       store,
       notifications,
+      sources,
       manual,
       version: VERSION,
       adminToken: config.adminToken,
@@ -253,7 +269,15 @@ export async function createShipcast(
     }),
     log,
   );
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
+  const server = createHttpServer({
+    config,
+    store,
+    inbox,
+    log,
+    version: VERSION,
+    api,
+    sources: (id) => sources.lookup(id),
+  });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
     : undefined;
@@ -277,6 +301,8 @@ export async function createShipcast(
       await deliveryWorker?.start();
       // Other processes (PostgreSQL) may change notifications: catch up every few seconds.
       notifications.startPolling(store.engine === "postgres" ? 5000 : 60_000);
+      // A source created, rotated or disabled through another process: seen within 2 s.
+      sources.startPolling(store.engine === "postgres" ? 2000 : 60_000);
       retention?.start();
       return server.address() as AddressInfo;
     },
@@ -286,6 +312,7 @@ export async function createShipcast(
         server.closeIdleConnections();
       });
       notifications.stop();
+      sources.stop();
       await retention?.stop();
       await worker?.stop();
       await deliveryWorker?.stop();

@@ -16,6 +16,7 @@ import {
   type Notifications,
   ReadOnlyTargetError,
 } from "../services/notifications/notifications.js";
+import type { Sources } from "../services/sources/sources.js";
 import type { Store } from "../store/database.js";
 import { accessControl } from "./access.js";
 import { API_BASE, type ApiApp, type ApiEnv } from "./api-env.js";
@@ -28,11 +29,14 @@ import { invalidQueryMessage, problemsBody, problemsOf } from "./problems.js";
 import { type RateLimiter, rateLimitWith } from "./rate-limit.js";
 import { requestPath, routingPath } from "./request-path.js";
 import { routeGuard } from "./route-guard.js";
+import { sourcesRoutes } from "./sources-routes.js";
 import { tokensRoutes } from "./tokens-routes.js";
 
 export interface ApiDependencies {
   store: Store;
   notifications: Notifications;
+  /** The sources managed through the API (`/api/v1/sources`). */
+  sources: Sources;
   manual: ManualDelivery;
   version: string;
   /** `SHIPCAST_ADMIN_TOKEN`; undefined turns the API off (503 on every route). */
@@ -69,6 +73,7 @@ export function createApiApp(deps: ApiDependencies): ApiApp {
   deliveriesRoutes(app, { store, manual, requires, rateLimit });
   eventsRoutes(app, { store, requires });
   tokensRoutes(app, { store, requires });
+  sourcesRoutes(app, { sources: deps.sources, requires });
   documentsRoutes(app, { requires, version });
   return app;
 }

@@ -32,8 +32,12 @@ export function eventsRoutes(app: ApiApp, options: EventsRoutesOptions): void {
       responses: { 200: jsonAnswer("One page", listOf(eventSummarySchema)), 401: E401 },
     }),
     async (c) => {
-      const { source, status, limit, cursor } = c.req.valid("query");
-      const page = await listEvents(store.db, { source, status }, { limit, after: cursor });
+      const { source, source_id: sourceId, status, limit, cursor } = c.req.valid("query");
+      const page = await listEvents(
+        store.db,
+        { source, sourceId, status },
+        { limit, after: cursor },
+      );
       return c.json({ ...page, items: page.items.map(eventSummary) }, 200);
     },
   );
@@ -79,6 +83,7 @@ function eventSummary(row: EventRow) {
   return {
     id: row.id,
     source: row.source,
+    source_id: row.source_id,
     source_event: row.event_name,
     status: row.status,
     reason: row.reason,

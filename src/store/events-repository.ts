@@ -19,6 +19,8 @@ export interface EventWithOptionalPayload extends EventRow {
 
 export interface EventFilter {
   source?: string;
+  /** The source that received it (`src_…`, `env_github`). */
+  sourceId?: string;
   status?: EventStatus;
 }
 
@@ -47,6 +49,7 @@ export async function listEvents(
 ): Promise<Page<EventRow>> {
   let query = db.selectFrom("events");
   if (filter.source) query = query.where("source", "=", filter.source);
+  if (filter.sourceId) query = query.where("source_id", "=", filter.sourceId);
   if (filter.status) query = query.where("status", "=", filter.status);
   const after = page.after;
   return paginate(
