@@ -57,6 +57,8 @@ export interface Shipcast {
   deliveryWorker: DeliveryWorker | undefined;
   routing: RoutingConfig;
   registry: NotifierRegistry;
+  /** The sources managed through the API. */
+  sources: Sources;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting requests, lets in-flight ones finish, stops the worker, closes the store. */
@@ -289,6 +291,7 @@ export async function createShipcast(
     deliveryWorker,
     routing,
     registry,
+    sources,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
