@@ -4,7 +4,10 @@
  *
  *   bare         node:http + body + signature check (@octokit/webhooks-methods) + 202: the ceiling
  *   probot-noop  Probot's createNodeMiddleware with a no-op handler: what a plain Probot app costs
- *   shipcast     the real thing (`src/main.ts`): verify, commit to SQLite, then 202
+ *   shipcast     the real thing (`src/main.ts`): verify, commit to SQLite, then 202, on the
+ *                GitHub route of WEBHOOK_SECRET, then on the route of a GitHub source created
+ *                through the API (`/api/sources/<id>/webhooks`, same secret): the same speed is
+ *                the aim
  *
  * Every request is a signed real `deployment_status` payload with its own `X-GitHub-Delivery`.
  * Afterwards, Shipcast's store must hold exactly one event per 2xx it answered (warm-up included).
@@ -56,6 +59,8 @@ const CONNECTIONS = numberSetting("BENCH_CONNECTIONS", 50);
 const CPU_PROF_DIR = textSetting("BENCH_CPU_PROF");
 
 const SECRET = randomBytes(32).toString("hex");
+const ADMIN_TOKEN = randomBytes(24).toString("hex");
+const ENCRYPTION_KEY = randomBytes(32).toString("base64");
 const BODY = loadDeploymentStatusBody();
 const HEADERS = {
   "content-type": "application/json",
@@ -71,6 +76,18 @@ interface ServerRun {
   description: string;
   warmup: LoadResult;
   measured: LoadResult;
+}
+
+/** Creates a GitHub source with the bench's secret through the API; resolves with its path. */
+async function createSource(base: string): Promise<string> {
+  const res = await fetch(`${base}/api/v1/sources`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ kind: "github", name: "bench", secret: SECRET }),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating the bench source: ${res.status} ${await res.text()}`);
+  return new URL(((await res.json()) as { url: string }).url).pathname;
 }
 
 interface ShipcastStore {
@@ -154,7 +171,11 @@ async function waitForWorker(store: Store): Promise<ShipcastStore["worker"]> {
   }
 }
 
-async function benchShipcast(): Promise<{ run: ServerRun; store: ShipcastStore }> {
+async function benchShipcast(): Promise<{
+  run: ServerRun;
+  perSource: ServerRun;
+  store: ShipcastStore;
+}> {
   // A fresh store, and a working directory where no `.env` can change the configuration.
   const scratch = scratchDir("shipcast-bench-");
   const database = await freshDatabase("sqlite", scratch.dir);
@@ -165,10 +186,16 @@ async function benchShipcast(): Promise<{ run: ServerRun; store: ShipcastStore }
       label: "shipcast",
       cwd: scratch.dir,
       databaseUrl: database.url,
-      settings: { WEBHOOK_SECRET: SECRET },
+      settings: {
+        WEBHOOK_SECRET: SECRET,
+        SHIPCAST_ADMIN_TOKEN: ADMIN_TOKEN,
+        SHIPCAST_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      },
       cpuProfDir: CPU_PROF_DIR,
     });
     const { warmup, measured } = await measure("shipcast", `${shipcast.base}${WEBHOOK_PATH}`);
+    const sourcePath = await createSource(shipcast.base);
+    const perSource = await measure("shipcast per-source", `${shipcast.base}${sourcePath}`);
     progress("shipcast: waiting for the worker to process every event");
     // Opened after the load, so the measured window has Shipcast alone on the file.
     let store = await openBenchStore(database.url);
@@ -182,6 +209,11 @@ async function benchShipcast(): Promise<{ run: ServerRun; store: ShipcastStore }
         description: "src/main.ts: verify, commit to SQLite, 202; worker on",
         warmup,
         measured,
+      },
+      perSource: {
+        name: "shipcast per-source",
+        description: "the same on /api/sources/<id>/webhooks, a source made through the API",
+        ...perSource,
       },
       store: { worker, stored: total(byStatus), byStatus, exit },
     };
@@ -241,7 +273,7 @@ async function main(): Promise<number> {
   const bare = await benchBare();
   const probot = await benchProbot();
   const shipcast = await benchShipcast();
-  const runs = [bare.run, probot, shipcast.run];
+  const runs = [bare.run, probot, shipcast.run, shipcast.perSource];
 
   console.log("\nResults (measured window; latencies over every answered request)");
   for (const run of runs) printFigures(`\n${run.name} — ${run.description}`, runFigures(run));
@@ -259,12 +291,18 @@ async function main(): Promise<number> {
     ["rps vs bare", againstAim(vsBare, AIM_VS_BARE)],
     ["rps vs probot-noop", againstAim(vsProbot, AIM_VS_PROBOT)],
     [`p99 < ${AIM_P99_MS} ms`, `${s.p99Ms < AIM_P99_MS ? "yes" : "no"} (${ms(s.p99Ms, 2)} ms)`],
+    [
+      "per-source route vs environment route",
+      `${ratio(shipcast.perSource.measured.rps / s.rps)} (p99 ${ms(shipcast.perSource.measured.p99Ms, 2)} ms)`,
+    ],
   ]);
 
   const st = shipcast.store;
   const { worker } = st;
-  const answered2xx = shipcast.run.warmup.ok2xx + s.ok2xx;
-  const unanswered = shipcast.run.warmup.unanswered + s.unanswered;
+  const ps = shipcast.perSource;
+  const answered2xx = shipcast.run.warmup.ok2xx + s.ok2xx + ps.warmup.ok2xx + ps.measured.ok2xx;
+  const unanswered =
+    shipcast.run.warmup.unanswered + s.unanswered + ps.warmup.unanswered + ps.measured.unanswered;
   const allStored = st.stored === answered2xx;
   printFigures("\nShipcast's store", [
     [
@@ -279,7 +317,7 @@ async function main(): Promise<number> {
     ],
     [
       "2xx answered",
-      `${int(answered2xx)}   (warm-up ${int(shipcast.run.warmup.ok2xx)} + measured ${int(s.ok2xx)})`,
+      `${int(answered2xx)}   (environment route: warm-up ${int(shipcast.run.warmup.ok2xx)} + measured ${int(s.ok2xx)}; per-source route: warm-up ${int(ps.warmup.ok2xx)} + measured ${int(ps.measured.ok2xx)})`,
     ],
     [
       "unanswered requests",

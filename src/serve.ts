@@ -47,6 +47,9 @@ async function main(): Promise<void> {
   const address = await shipcast.listen();
   log.info(`store: ${describeStoreLocation(config.database)}`);
   for (const line of describeSources(config)) log.info(line);
+  log.info(
+    `sources through the API: ${shipcast.sources.directory.size} enabled at POST /api/sources/<id>/webhooks`,
+  );
   for (const line of describeRouting(shipcast)) log.info(line);
   log.info(
     config.githubApp

@@ -36,7 +36,10 @@ import { NotificationDirectory } from "./services/notifications/notification-dir
 import { NotificationHealthTracker } from "./services/notifications/notification-health-tracker.js";
 import { Notifications } from "./services/notifications/notifications.js";
 import { createServices } from "./services/services.js";
+import { SourceCrud } from "./services/sources/source-crud.js";
+import { SourceDirectory } from "./services/sources/source-directory.js";
 import { sourceStates } from "./services/sources/source-states.js";
+import { Sources } from "./services/sources/sources.js";
 import { openStore, type Store } from "./store/database.js";
 import { SecretBox, SecretBoxError } from "./store/secret-box.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
@@ -56,6 +59,8 @@ export interface Shipcast {
   deliveryWorker: DeliveryWorker | undefined;
   routing: RoutingConfig;
   registry: NotifierRegistry;
+  /** The sources managed through the API. */
+  sources: Sources;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting requests, lets in-flight ones finish, stops the worker, closes the store. */
@@ -199,8 +204,20 @@ export async function createShipcast(
       planAlert: planner.planAlert,
     }),
   });
+  const sourceDirectory = new SourceDirectory({ db: store.db, box, log });
+  const sources = new Sources(
+    sourceDirectory,
+    new SourceCrud({
+      db: store.db,
+      box,
+      environment: config.sources,
+      publicUrl: config.publicUrl,
+      onChange: () => sourceDirectory.reload(),
+    }),
+  );
   try {
     await notifications.load();
+    await sources.load();
   } catch (error) {
     await store.close();
     outputs.close();
@@ -243,7 +260,13 @@ export async function createShipcast(
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),
   });
-  const services = createServices({ store, notifications, manual, adminToken: config.adminToken });
+  const services = createServices({
+    store,
+    notifications,
+    sources,
+    manual,
+    adminToken: config.adminToken,
+  });
   const apiApp = createApiApp({ services, version: VERSION, log });
   const api = createApiHandler(apiApp, log);
   const web = createApiHandler(
@@ -256,7 +279,16 @@ export async function createShipcast(
     }),
     log,
   );
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api, web });
+  const server = createHttpServer({
+    config,
+    store,
+    inbox,
+    log,
+    version: VERSION,
+    api,
+    web,
+    sources: (id) => sources.lookup(id),
+  });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
     : undefined;
@@ -268,6 +300,7 @@ export async function createShipcast(
     deliveryWorker,
     routing,
     registry,
+    sources,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -280,6 +313,8 @@ export async function createShipcast(
       await deliveryWorker?.start();
       // Other processes (PostgreSQL) may change notifications: catch up every few seconds.
       notifications.startPolling(store.engine === "postgres" ? 5000 : 60_000);
+      // A source created, rotated or disabled through another process: seen within 2 s.
+      sources.startPolling(store.engine === "postgres" ? 2000 : 60_000);
       retention?.start();
       return server.address() as AddressInfo;
     },
@@ -289,6 +324,7 @@ export async function createShipcast(
         server.closeIdleConnections();
       });
       notifications.stop();
+      sources.stop();
       await retention?.stop();
       await worker?.stop();
       await deliveryWorker?.stop();

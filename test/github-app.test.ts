@@ -17,6 +17,7 @@ function row(source: string, eventName: string, payload: unknown): ProcessedEven
   const stored: EventWithPayload = {
     id: "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV",
     source,
+    source_id: null,
     dedupe_key: "d6d1a0f0-0000-4000-8000-000000000000",
     event_name: eventName,
     received_at: new Date().toISOString(),

@@ -26,6 +26,7 @@ import { registerDocumentParts } from "./openapi.js";
 import { invalidQueryMessage, problemsBody, problemsOf } from "./problems.js";
 import { requestPath, routingPath } from "./request-path.js";
 import { routeGuard } from "./route-guard.js";
+import { sourcesRoutes } from "./sources-routes.js";
 import { tokensRoutes } from "./tokens-routes.js";
 
 export interface ApiDependencies {
@@ -61,6 +62,7 @@ export function createApiApp(deps: ApiDependencies): ApiApp {
   deliveriesRoutes(app, { services, requires });
   eventsRoutes(app, { events: services.events, requires });
   tokensRoutes(app, { tokens: services.tokens, requires });
+  sourcesRoutes(app, { sources: services.sources, requires });
   documentsRoutes(app, { requires, version });
   return app;
 }

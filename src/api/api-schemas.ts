@@ -74,9 +74,17 @@ export const notificationDeliveriesQuerySchema = z.object({
 
 export const EVENT_STATUSES = ["pending", "processed", "ignored", "failed"] as const;
 
-/** `GET /api/v1/events`: filtered by source and status. */
+/** `GET /api/v1/events`: filtered by source kind, source id and status. */
 export const eventsQuerySchema = z.object({
-  source: z.enum(["github", "gitlab", "netlify", "shipcast"]).optional(),
+  source: z
+    .enum(["github", "gitlab", "netlify", "bitrise", "qovery", "generic", "shipcast"])
+    .optional(),
+  source_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe("Only the events this source received (src_…, or env_github for WEBHOOK_SECRET's)"),
   status: z.enum(EVENT_STATUSES).optional(),
   ...pageQuery,
 });
@@ -165,6 +173,10 @@ export const replayResultSchema = z.object({
 export const eventSummarySchema = z.object({
   id: z.string(),
   source: z.string(),
+  source_id: z
+    .string()
+    .nullable()
+    .describe("The source that received it (src_…, env_<kind>); null for Shipcast's own"),
   source_event: z.string().nullable(),
   status: z.enum(EVENT_STATUSES),
   reason: z.string().nullable(),

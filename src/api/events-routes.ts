@@ -28,8 +28,8 @@ export function eventsRoutes(app: ApiApp, options: EventsRoutesOptions): void {
       responses: { 200: jsonAnswer("One page", listOf(eventSummarySchema)), 401: E401 },
     }),
     async (c) => {
-      const { source, status, limit, cursor } = c.req.valid("query");
-      return c.json(await events.list({ source, status }, { limit, after: cursor }), 200);
+      const { source, source_id: sourceId, status, limit, cursor } = c.req.valid("query");
+      return c.json(await events.list({ source, sourceId, status }, { limit, after: cursor }), 200);
     },
   );
 

@@ -8,6 +8,8 @@ import { type Column, cell, fields, type Output, type Page, printPage, table } f
 export interface EventSummary {
   id: string;
   source: string;
+  /** The source that received it (src_…, env_github); null for Shipcast's own events. */
+  source_id?: string | null;
   source_event: string | null;
   status: string;
   reason: string | null;
@@ -30,7 +32,7 @@ interface EventDetail extends EventSummary {
   deliveries: DeliverySummary[];
 }
 
-const EVENT_SOURCES = ["github", "gitlab", "netlify", "shipcast"];
+const EVENT_SOURCES = ["github", "gitlab", "netlify", "bitrise", "qovery", "generic", "shipcast"];
 const EVENT_STATUSES = ["pending", "processed", "ignored", "failed"];
 
 const eventColumns: Column<EventSummary>[] = [
@@ -51,6 +53,7 @@ export function eventsCommand(program: Command): Command {
 
   apiCommand(events, "list", "list events, newest first")
     .addOption(new Option("--source <source>", "only this source").choices(EVENT_SOURCES))
+    .option("--source-id <id>", "only what this source received (src_…, env_github)")
     .addOption(new Option("--status <status>", "only this status").choices(EVENT_STATUSES))
     .option("--limit <n>", "page size (1-200)", positiveInteger, 50)
     .option("--cursor <cursor>", "the next page, as the previous one said")
@@ -58,6 +61,7 @@ export function eventsCommand(program: Command): Command {
       const { api, out } = apiContext(command);
       const page = await api.get<Page<EventSummary>>("/api/v1/events", {
         source: options.source,
+        source_id: options.sourceId,
         status: options.status,
         limit: options.limit,
         cursor: options.cursor,
@@ -87,6 +91,7 @@ export function eventsCommand(program: Command): Command {
 
 interface ListOptions {
   source?: string;
+  sourceId?: string;
   status?: string;
   limit: number;
   cursor?: string;
@@ -97,6 +102,7 @@ function printEvent(out: Output, event: EventDetail, withPayload: boolean): void
   for (const line of fields([
     ["id", event.id],
     ["source", `${event.source}${event.source_event ? ` (${event.source_event})` : ""}`],
+    ["received by", event.source_id ?? undefined],
     ["status", event.status],
     ["reason", event.reason ?? undefined],
     ["kind", event.kind ?? undefined],

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { deliveriesCommand } from "./deliveries-commands.js";
+import { emitCommand } from "./emit-command.js";
 import { eventsCommand } from "./events-commands.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { notificationsCommand } from "./notifications-commands.js";
@@ -73,6 +74,7 @@ directory is read first, as the server reads it.`,
   notificationsCommand(program);
   tokensCommand(program);
   sendCommand(program);
+  emitCommand(program);
   rotateKeyCommand(program);
 
   return {

@@ -69,9 +69,9 @@ Example:
       const location = parseDatabaseUrl(url);
       if (!location) throw new CliError(`not a DATABASE_URL: ${url}`);
       const store = await openStore(location);
-      let rotated: number;
+      let rotated: Awaited<ReturnType<typeof rotateSecrets>>;
       try {
-        ({ rotated } = await rotateSecrets(store, from, to));
+        rotated = await rotateSecrets(store, from, to);
       } catch (error) {
         if (error instanceof SecretRotationError) {
           throw new CliError(`nothing was changed: ${error.message}`);
@@ -81,9 +81,16 @@ Example:
         await store.close();
       }
       const out = processOutput(options.json === true);
-      if (out.json) return out.data({ rotated, key_id: to.keyId });
+      if (out.json) {
+        return out.data({
+          rotated: rotated.rotated,
+          notifications: rotated.notifications,
+          sources: rotated.sources,
+          key_id: to.keyId,
+        });
+      }
       out.line(
-        `re-encrypted the secrets of ${rotated} notification(s) with the new key (key id ${to.keyId})`,
+        `re-encrypted the secrets of ${rotated.notifications} notification(s) and ${rotated.sources} source(s) with the new key (key id ${to.keyId})`,
       );
       out.note("start Shipcast with SHIPCAST_ENCRYPTION_KEY set to the new key");
     });

@@ -181,6 +181,14 @@ export const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: positiveInteger(1000),
   /** Open connections at once from one address (IPv6: one /64). Default 100. */
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: positiveInteger(100),
+  /**
+   * The origin senders reach this Shipcast at (`https://shipcast.example.com`), shown in the URLs
+   * of sources. Default: the host each API request was sent to.
+   */
+  PUBLIC_URL: optionalString.refine(
+    (value) => value === undefined || (URL.canParse(value) && /^https?:\/\//.test(value)),
+    { message: "expected an http(s) URL such as https://shipcast.example.com" },
+  ),
   /** Bearer token for the management API; the API is off while unset. */
   SHIPCAST_ADMIN_TOKEN: optionalSecret.refine(
     (value) => value === undefined || value.length >= 16,
@@ -305,6 +313,8 @@ export interface Config {
   adminToken: string | undefined;
   /** SHIPCAST_TRUST_PROXY: believe X-Forwarded-Proto and X-Forwarded-Host. */
   trustProxy: boolean;
+  /** PUBLIC_URL without a trailing slash: the origin shown in sources' URLs. */
+  publicUrl: string | undefined;
   workers: boolean;
   logLevel: Env["LOG_LEVEL"];
   sources: {
@@ -371,6 +381,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     adminToken: e.SHIPCAST_ADMIN_TOKEN,
     trustProxy: e.SHIPCAST_TRUST_PROXY,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     workers: e.SHIPCAST_WORKERS,
     logLevel: e.LOG_LEVEL,
     sources: {

@@ -187,6 +187,11 @@ export class MalformedEventError extends Error {
 export interface NormalizeInput {
   headers: Record<string, string>;
   payload: unknown;
+  /**
+   * When Shipcast received the delivery (ISO 8601): the `occurredAt` of events whose source
+   * sends no time of its own (Bitrise, some Qovery events, generic reports without one).
+   */
+  receivedAt?: string;
 }
 
 /**

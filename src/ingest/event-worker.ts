@@ -178,7 +178,7 @@ export function processRow(row: EventWithPayload, options: NormalizeOptions): Pr
   try {
     const headers = JSON.parse(row.headers) as Record<string, string>;
     const payload: unknown = JSON.parse(row.body);
-    const result = source.normalize({ headers, payload }, options);
+    const result = source.normalize({ headers, payload, receivedAt: row.received_at }, options);
     if (isIgnored(result)) return { row, status: "ignored", reason: result.reason };
     return { row, status: "processed", event: result };
   } catch (error) {

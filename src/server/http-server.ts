@@ -8,7 +8,12 @@ import type { Store } from "../store/database.js";
 import { ByteBudget } from "./byte-budget.js";
 import { limitConnectionsPerAddress } from "./connection-limits.js";
 import { sendError, sendJson } from "./respond.js";
-import { createSourceRoute } from "./source-route.js";
+import {
+  createSourceRoute,
+  createSourcesRoute,
+  PER_SOURCE_ROUTE,
+  type SourceLookup,
+} from "./source-route.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -18,6 +23,11 @@ export interface HttpServerOptions {
   inbox: InboxWriter;
   log: Logger;
   version: string;
+  /**
+   * The sources managed through the API, for `/api/sources/<id>/webhooks` (in memory: see
+   * `services/sources/source-directory.ts`). Without it every id is unknown.
+   */
+  sources?: SourceLookup;
   /** Everything under `/api/v1` (see `api/api-app.ts`). */
   api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
   /** The dashboard: every path outside `/api/` (see `web/web-app.ts`); `/` answers JSON without it. */
@@ -32,7 +42,7 @@ export interface HttpServerOptions {
  * connections, per address and in all.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { config, store, inbox, log, version, api, web } = options;
+  const { config, store, inbox, log, version, api, web, sources } = options;
   const { limits } = config;
   const budget = new ByteBudget(limits.maxInflightBytes);
   const sourceRoutes = new Map<string, Handler>(
@@ -48,6 +58,14 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }),
     ]),
   );
+
+  const sourcesRoute = createSourcesRoute({
+    lookup: sources ?? (() => undefined),
+    maxPayloadBytes: config.maxPayloadBytes,
+    budget,
+    inbox,
+    log,
+  });
 
   // Which response is being written on a socket: a client error then must not write another.
   const answering = new WeakMap<Socket, ServerResponse>();
@@ -70,6 +88,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
     const sourceRoute = sourceRoutes.get(path);
     if (sourceRoute) return sourceRoute(req, res);
+    const perSource = PER_SOURCE_ROUTE.exec(path);
+    if (perSource) return sourcesRoute(req, res, perSource[1] as string);
     // Source routes decide themselves whether a body announced by Expect: 100-continue is wanted.
     if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
 

@@ -10,6 +10,7 @@ import { EventsService } from "./events/events-service.js";
 import type { Notifications } from "./notifications/notifications.js";
 import { OverviewService } from "./overview/overview-service.js";
 import { SessionsService } from "./sessions/sessions-service.js";
+import type { Sources } from "./sources/sources.js";
 import { TokensService } from "./tokens/tokens-service.js";
 
 export interface Services {
@@ -19,11 +20,14 @@ export interface Services {
   tokens: TokensService;
   sessions: SessionsService;
   overview: OverviewService;
+  /** The sources managed through the API (`/api/v1/sources`). */
+  sources: Sources;
 }
 
 export interface ServicesDependencies {
   store: Store;
   notifications: Notifications;
+  sources: Sources;
   manual: ManualDelivery;
   /** `SHIPCAST_ADMIN_TOKEN`; undefined turns the API and the dashboard off. */
   adminToken: string | undefined;
@@ -47,5 +51,6 @@ export function createServices(deps: ServicesDependencies): Services {
     tokens,
     sessions: new SessionsService({ store, tokens, adminToken }),
     overview: new OverviewService({ store, notifications }),
+    sources: deps.sources,
   };
 }

@@ -2,10 +2,10 @@ import { hmacSha256Matches, sha256Hex } from "./constant-time.js";
 import { normalizeGithub } from "./github-normalize.js";
 import {
   decodeUtf8,
+  type EnvironmentSource,
   header,
   MalformedBodyError,
   parseJsonObject,
-  type SourceDefinition,
 } from "./source.js";
 
 /** `sha256=` and 64 hex digits: anything else cannot be GitHub's signature. */
@@ -17,7 +17,7 @@ const SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
  * Probot's verifier, `@octokit/webhooks-methods`, which only takes decoded text). The legacy
  * SHA-1 `X-Hub-Signature` is never accepted alone.
  */
-export const githubSource: SourceDefinition = {
+export const githubSource: EnvironmentSource = {
   name: "github",
   title: "GitHub",
   route: "/api/github/webhooks",

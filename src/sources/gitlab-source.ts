@@ -1,13 +1,19 @@
 import { constantTimeEqual, sha256Hex } from "./constant-time.js";
 import { normalizeGitlab } from "./gitlab-normalize.js";
-import { decodeUtf8, header, parseJsonObject, type SourceDefinition } from "./source.js";
+import {
+  decodeUtf8,
+  type EnvironmentSource,
+  header,
+  type IncomingDelivery,
+  parseJsonObject,
+} from "./source.js";
 
 /**
  * GitLab project and group webhooks. GitLab sends the secret token itself in `X-Gitlab-Token`
  * (no HMAC), so it is compared in constant time and never stored. The header is the whole
  * proof: a wrong token is refused before the body is read, and there is no body check.
  */
-export const gitlabSource: SourceDefinition = {
+export const gitlabSource: EnvironmentSource = {
   name: "gitlab",
   title: "GitLab",
   route: "/api/gitlab/webhooks",
@@ -35,10 +41,7 @@ export const gitlabSource: SourceDefinition = {
  * `Idempotency-Key` is the same across GitLab's retries; older GitLab versions only send the
  * event UUID, which is unique per event and hook, so it is paired with the hook's UUID.
  */
-function gitlabDedupeKey(
-  delivery: Parameters<SourceDefinition["accept"]>[0],
-  payloadText: string,
-): string {
+function gitlabDedupeKey(delivery: IncomingDelivery, payloadText: string): string {
   const idempotencyKey = header(delivery.headers, "idempotency-key");
   if (idempotencyKey) return `idempotency:${idempotencyKey}`;
   const eventUuid = header(delivery.headers, "x-gitlab-event-uuid");

@@ -4,11 +4,11 @@ import { netlifyEventName, normalizeNetlify } from "./netlify-normalize.js";
 import { flattenHeaders } from "./redact-headers.js";
 import {
   decodeUtf8,
+  type EnvironmentSource,
   header,
   type IncomingHeaders,
   MalformedBodyError,
   parseJsonObject,
-  type SourceDefinition,
 } from "./source.js";
 
 const encoder = new TextEncoder();
@@ -19,7 +19,7 @@ const encoder = new TextEncoder();
  * hash of the exact body bytes. The token's own signature is checked from the headers, before
  * the body is read; the claim against the body after.
  */
-export const netlifySource: SourceDefinition = {
+export const netlifySource: EnvironmentSource = {
   name: "netlify",
   title: "Netlify",
   route: "/api/netlify/webhooks",

@@ -11,6 +11,8 @@ const SECRET_HEADERS = new Set([
   "qovery-signature",
   "qovery-secret",
   "webhook-signature",
+  "bitrise-hook-signature",
+  "x-shipcast-token",
 ]);
 
 export const REDACTED = "[redacted]";

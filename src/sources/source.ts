@@ -34,18 +34,16 @@ export class MalformedBodyError extends Error {
 }
 
 /**
- * One inbound provider: its route, the setting that enables it, its signature scheme and how a
- * verified body becomes an inbox row and then a `DeployEvent`. Adding a source is one module
- * implementing this and one entry in `sources/index.ts`.
+ * One kind of inbound source: its signature scheme and how a verified body becomes an inbox row
+ * and then a `DeployEvent`. Adding a kind is one module implementing this and one entry in
+ * `sources/index.ts`. Every kind can be a source managed through the API (its own route and
+ * secrets, `/api/sources/<id>/webhooks`); the three of {@link EnvironmentSource} also have a
+ * route enabled by an environment variable.
  */
 export interface SourceDefinition {
-  name: EventSource;
+  name: SourceKind;
   /** Human name for messages ("GitHub"). */
   title: string;
-  /** POST route, e.g. `/api/github/webhooks`. */
-  route: string;
-  /** The environment variable that holds the secret and enables the source. */
-  secretSetting: string;
   /** Accepted media types; anything else is answered 415. */
   mediaTypes: readonly string[];
   /**
@@ -65,6 +63,22 @@ export interface SourceDefinition {
   accept(delivery: IncomingDelivery): AcceptedDelivery;
   /** Pure normalization of a stored row (see `events/deploy-event.ts`). */
   normalize(input: NormalizeInput, options: NormalizeOptions): NormalizeResult;
+  /**
+   * What is wrong with `secret` as this kind's secret (generic sources need a Standard Webhooks
+   * `whsec_` secret), or undefined when it can be used.
+   */
+  secretProblem?(secret: string): string | undefined;
+}
+
+/** The kinds of source, which are also the `source` of the events they receive. */
+export type SourceKind = Exclude<EventSource, "shipcast">;
+
+/** A kind with a fixed route whose secret comes from an environment variable. */
+export interface EnvironmentSource extends SourceDefinition {
+  /** POST route, e.g. `/api/github/webhooks`. */
+  route: string;
+  /** The environment variable that holds the secret and enables the source. */
+  secretSetting: string;
 }
 
 /** First value of a header, trimmed; undefined when absent or empty. */
@@ -101,4 +115,26 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     throw new MalformedBodyError("body must be a JSON object");
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Who receives a request: the kind that verifies and reads it, the secrets it is verified with
+ * (during a rotation, the new one and the previous one), and the source its events record.
+ */
+export interface SourceReceiver {
+  source: SourceDefinition;
+  /** Every secret that may sign a delivery now; one is enough. */
+  secrets: readonly string[];
+  /** The `source_id` of the events (`env_github`, `src_…`). */
+  sourceId: string;
+  /**
+   * Prefix of the dedupe keys: a source managed through the API deduplicates among its own
+   * deliveries only. Empty for the environment-variable routes (their keys as they always were).
+   */
+  dedupeScope: string;
+}
+
+/** The id of an environment-variable source, which its events record as `source_id`. */
+export function environmentSourceId(kind: string): string {
+  return `env_${kind}`;
 }

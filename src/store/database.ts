@@ -13,6 +13,8 @@ export type Engine = "sqlite" | "postgres";
 export interface NewEvent {
   id: string;
   source: string;
+  /** The source that received it (`env_github`, `src_…`); null or absent for none. */
+  sourceId?: string | null;
   dedupeKey: string;
   eventName: string | null;
   receivedAt: string;
@@ -91,8 +93,8 @@ function openSqlite(path: string): Store {
   let insertBatch: ((rows: NewEvent[]) => InsertOutcome[]) | undefined;
   const prepareInsertBatch = () => {
     const insert = sqlite.prepare(
-      `INSERT INTO events (id, source, dedupe_key, event_name, received_at, status, reason)
-       VALUES (@id, @source, @dedupeKey, @eventName, @receivedAt, @status, @reason)
+      `INSERT INTO events (id, source, source_id, dedupe_key, event_name, received_at, status, reason)
+       VALUES (@id, @source, @sourceId, @dedupeKey, @eventName, @receivedAt, @status, @reason)
        ON CONFLICT (source, dedupe_key) DO NOTHING`,
     );
     const insertPayload = sqlite.prepare(
@@ -103,7 +105,8 @@ function openSqlite(path: string): Store {
     );
     return sqlite.transaction((rows: NewEvent[]): InsertOutcome[] =>
       rows.map((row) => {
-        if (insert.run(row).changes === 1) {
+        const values = row.sourceId === undefined ? { ...row, sourceId: null } : row;
+        if (insert.run(values).changes === 1) {
           insertPayload.run(row);
           return { id: row.id, duplicate: false };
         }
@@ -156,6 +159,7 @@ function openPostgres(url: string): Store {
             rows.map((row) => ({
               id: row.id,
               source: row.source,
+              source_id: row.sourceId ?? null,
               dedupe_key: row.dedupeKey,
               event_name: row.eventName,
               received_at: row.receivedAt,

@@ -20,6 +20,8 @@ export interface EventWithOptionalPayload extends EventRow {
 
 export interface EventFilter {
   source?: string;
+  /** The source that received it (`src_…`, `env_github`). */
+  sourceId?: string;
   status?: EventStatus;
   /** The normalized event's kind (index `events_kind_id`). */
   kind?: string;
@@ -67,6 +69,7 @@ export async function listEvents(
 function filteredEvents(db: Kysely<Database>, filter: EventFilter) {
   let query = db.selectFrom("events");
   if (filter.source) query = query.where("source", "=", filter.source);
+  if (filter.sourceId) query = query.where("source_id", "=", filter.sourceId);
   if (filter.status) query = query.where("status", "=", filter.status);
   if (filter.kind) query = query.where(eventField(db, EVENT_KIND_SQL), "=", filter.kind);
   if (filter.project) query = query.where(eventField(db, EVENT_PROJECT_SQL), "=", filter.project);

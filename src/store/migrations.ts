@@ -227,6 +227,33 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table dashboard_sessions`.execute(db);
     },
   },
+  "006_sources": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("sources")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("secrets", "text", (c) => c.notNull())
+        .addColumn("previous_secret_expires_at", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      // Which source received an event; older rows stay null.
+      await db.schema.alterTable("events").addColumn("source_id", "text").execute();
+      await db.schema
+        .createIndex("events_by_source_id")
+        .on("events")
+        .columns(["source_id", "id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop index events_by_source_id`.execute(db);
+      await db.schema.alterTable("events").dropColumn("source_id").execute();
+      await sql`drop table sources`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = {

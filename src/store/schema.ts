@@ -10,7 +10,13 @@ export type EventStatus = "pending" | "processed" | "ignored" | "failed";
 export interface EventsTable {
   /** Sortable public id (`evt_` + ULID): newest first is `ORDER BY id DESC`. */
   id: string;
+  /** The kind of source (`github`, `bitrise`…; `shipcast` for Shipcast's own events). */
   source: string;
+  /**
+   * The source that received it: `env_<kind>` for the environment-variable routes, the id of a
+   * source managed through the API (`src_…`); null for Shipcast's own events and older rows.
+   */
+  source_id: string | null;
   /** The source's delivery id (or derived key); unique per source. */
   dedupe_key: string;
   /** The provider's own event name (`deployment_status`, `Deployment Hook`, `deploy_failed`). */
@@ -139,6 +145,27 @@ export interface ApiTokensTable {
   revoked_at: string | null;
 }
 
+/**
+ * A source managed through the API (`/api/v1/sources`): its own route
+ * (`/api/sources/<id>/webhooks`) and secrets. The secrets are an AES-256-GCM envelope
+ * (`secret-box.ts`) of `{"secret": …, "previous": …}`, never clear text.
+ */
+export interface SourcesTable {
+  /** `src_` + random: unguessable, part of the source's URL. */
+  id: string;
+  /** `github`, `gitlab`, `netlify`, `bitrise`, `qovery` or `generic`. */
+  kind: string;
+  name: string;
+  /** 0 once disabled: its route answers 404, like an unknown id. */
+  enabled: number;
+  /** Encrypted JSON `{secret, previous?}`. */
+  secrets: string;
+  /** Until when the previous secret is still accepted (rotation grace), or null. */
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** What an event arrived with; written once, with its `events` row. */
 export interface EventPayloadsTable {
   event_id: string;
@@ -199,4 +226,5 @@ export interface Database {
   notification_state_changes: NotificationStateChangesTable;
   api_tokens: ApiTokensTable;
   dashboard_sessions: DashboardSessionsTable;
+  sources: SourcesTable;
 }

@@ -52,7 +52,11 @@ describe.each(ENGINES)("rotating the encryption key on %s", (engine) => {
     await addNotification(s, "ntf_b", oldBox.seal('{"secret":"beta"}'));
     await addNotification(s, "ntf_plain", null);
 
-    expect(await rotateSecrets(s, oldBox, newBox)).toEqual({ rotated: 2 });
+    expect(await rotateSecrets(s, oldBox, newBox)).toEqual({
+      rotated: 2,
+      notifications: 2,
+      sources: 0,
+    });
 
     const after = await storedSecrets(s);
     expect(newBox.open(after.ntf_a as string)).toBe('{"secret":"alpha"}');

@@ -19,6 +19,8 @@ export type { EventFilter };
 export interface EventSummary {
   id: string;
   source: string;
+  /** The source that received it (`env_github`, or an API source's id); null before sources. */
+  source_id: string | null;
   source_event: string | null;
   status: EventStatus;
   reason: string | null;
@@ -88,6 +90,7 @@ export function eventSummary(row: EventRow): EventSummary {
   return {
     id: row.id,
     source: row.source,
+    source_id: row.source_id,
     source_event: row.event_name,
     status: row.status,
     reason: row.reason,
