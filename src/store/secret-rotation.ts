@@ -4,6 +4,7 @@
  * key before any is written, in one transaction, so a wrong key or a damaged row leaves the store
  * as it was.
  */
+import { lockBuildHookSecrets, writeBuildHookSecrets } from "./build-hooks-repository.js";
 import type { Store } from "./database.js";
 import { envelopeKeyId, type SecretBox, SecretBoxError } from "./secret-box.js";
 
@@ -13,13 +14,15 @@ export class SecretRotationError extends Error {
   constructor(
     readonly notificationId: string,
     reason: string,
+    /** What the row is, for the message. */
+    what = "notification",
   ) {
-    super(`notification ${notificationId}: ${reason}`);
+    super(`${what} ${notificationId}: ${reason}`);
   }
 }
 
 export interface RotationResult {
-  /** Rows whose secrets were re-encrypted under the new key. */
+  /** Rows whose secrets were re-encrypted under the new key (notifications and build hooks). */
   rotated: number;
 }
 
@@ -42,7 +45,7 @@ export async function rotateSecrets(
     if (store.engine === "postgres") query = query.forUpdate();
     const rows = await query.execute();
 
-    const resealed = rows.map((row) => {
+    const reseal = (row: { id: string; secrets: string | null }, what?: string) => {
       const envelope = row.secrets as string;
       try {
         return { id: row.id, secrets: to.seal(from.open(envelope)) };
@@ -51,9 +54,14 @@ export async function rotateSecrets(
         const keyId = envelopeKeyId(envelope);
         const hint =
           keyId === to.keyId ? " (it is under the new key already: was it rotated before?)" : "";
-        throw new SecretRotationError(row.id, `${error.message}${hint}`);
+        throw new SecretRotationError(row.id, `${error.message}${hint}`, what);
       }
-    });
+    };
+    const resealed = rows.map((row) => reseal(row));
+    // Build hooks' target secrets (GitLab trigger tokens, URL signing secrets) go along.
+    const hooks = (await lockBuildHookSecrets(trx, store.engine)).map((row) =>
+      reseal(row, "build hook"),
+    );
     for (const row of resealed) {
       await trx
         .updateTable("notifications")
@@ -61,6 +69,7 @@ export async function rotateSecrets(
         .where("id", "=", row.id)
         .execute();
     }
-    return { rotated: resealed.length };
+    for (const row of hooks) await writeBuildHookSecrets(trx, row.id, row.secrets);
+    return { rotated: resealed.length + hooks.length };
   });
 }
