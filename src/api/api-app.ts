@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { type ManualDelivery, ManualDeliveryError } from "../delivery/manual-delivery.js";
 import type { Logger } from "../logging/logger.js";
 import { RequestAbortedError } from "../server/read-body.js";
+import type { BuildHooks } from "../services/build-hooks/build-hooks.js";
 import {
   NotificationInputError,
   type Notifications,
@@ -19,6 +20,7 @@ import {
 import type { Store } from "../store/database.js";
 import { accessControl } from "./access.js";
 import { API_BASE, type ApiApp, type ApiEnv } from "./api-env.js";
+import { buildHooksRoutes } from "./build-hooks-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
 import { documentsRoutes } from "./documents-routes.js";
 import { eventsRoutes } from "./events-routes.js";
@@ -40,6 +42,8 @@ export interface ApiDependencies {
   /** Counts test sends and resends per token. */
   limiter: RateLimiter;
   log: Logger;
+  /** The build hooks (`/api/v1/build_hooks`); absent: no such routes. */
+  buildHooks?: BuildHooks;
 }
 
 /** Builds the API app with every route. */
@@ -69,6 +73,7 @@ export function createApiApp(deps: ApiDependencies): ApiApp {
   deliveriesRoutes(app, { store, manual, requires, rateLimit });
   eventsRoutes(app, { store, requires });
   tokensRoutes(app, { store, requires });
+  if (deps.buildHooks) buildHooksRoutes(app, { buildHooks: deps.buildHooks, requires });
   documentsRoutes(app, { requires, version });
   return app;
 }

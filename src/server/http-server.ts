@@ -3,8 +3,10 @@ import type { Socket } from "node:net";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
+import type { BuildHookTriggers } from "../services/build-hooks/build-hook-triggers.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
+import { createBuildHookRoute, isBuildHookPath } from "./build-hook-route.js";
 import { ByteBudget } from "./byte-budget.js";
 import { limitConnectionsPerAddress } from "./connection-limits.js";
 import { sendError, sendJson } from "./respond.js";
@@ -20,6 +22,8 @@ export interface HttpServerOptions {
   version: string;
   /** Everything under `/api/v1` (see `api/router.ts`). */
   api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
+  /** `POST /build_hooks/<token>` (see `build-hook-route.ts`); absent: no such route. */
+  buildHooks?: Pick<BuildHookTriggers, "find" | "accept">;
 }
 
 /**
@@ -47,6 +51,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     ]),
   );
 
+  const buildHookRoute =
+    options.buildHooks && createBuildHookRoute({ triggers: options.buildHooks, budget, log });
+
   // Which response is being written on a socket: a client error then must not write another.
   const answering = new WeakMap<Socket, ServerResponse>();
 
@@ -68,6 +75,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
 
     const sourceRoute = sourceRoutes.get(path);
     if (sourceRoute) return sourceRoute(req, res);
+    if (buildHookRoute && isBuildHookPath(path)) return buildHookRoute(req, res, url, path);
     // Source routes decide themselves whether a body announced by Expect: 100-continue is wanted.
     if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
 
