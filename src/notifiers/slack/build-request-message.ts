@@ -24,11 +24,26 @@ const TARGET_WORDS: Readonly<Record<BuildRequest["target"]["type"], string>> = {
   url: "URL",
 };
 
-/** Escapes mrkdwn's three special characters, after collapsing the text onto one line. */
+/** Escapes one character for mrkdwn (only `&`, `<` and `>` mean something there). */
+function escapeChar(char: string): string {
+  return char === "&" ? "&amp;" : char === "<" ? "&lt;" : char === ">" ? "&gt;" : char;
+}
+
+/**
+ * The text on one line, escaped for mrkdwn and cut to at most `max` characters with "…", cut
+ * after escaping and between characters, so the limit holds and no entity is split.
+ */
 function escaped(text: string, max = MAX_SHORT_TEXT): string {
   const line = text.replace(/\s+/g, " ").trim();
-  const cut = line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-  return cut.replace(/[&<>]/g, (char) => (char === "&" ? "&amp;" : char === "<" ? "&lt;" : "&gt;"));
+  const whole = line.replace(/[&<>]/g, escapeChar);
+  if (whole.length <= max) return whole;
+  let out = "";
+  for (const char of line) {
+    const piece = escapeChar(char);
+    if (out.length + piece.length > max - 1) break;
+    out += piece;
+  }
+  return `${out}…`;
 }
 
 /** `web@main`, or `web` when no ref is built. */

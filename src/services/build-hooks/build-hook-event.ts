@@ -99,6 +99,6 @@ function describeTarget(
       admin: `${url}/-/pipelines`,
     };
   }
-  const { host, origin } = new URL(target.url);
-  return { project: { name: host }, target: { type: target.type, origin } };
+  const { hostname, origin } = new URL(target.url);
+  return { project: { name: hostname }, target: { type: target.type, origin } };
 }
