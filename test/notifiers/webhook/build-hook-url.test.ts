@@ -54,8 +54,6 @@ describe("starting a build at a URL", () => {
   it("judges a target's headers by the webhook notifications' rules", () => {
     expect(starter.problems(target("/ok"))).toEqual([]);
     const problems = starter.problems({ ...target("/ok"), headers: { "X-Shipcast-Event": "x" } });
-    expect(problems).toEqual([
-      expect.objectContaining({ field: "headers.X-Shipcast-Event" }),
-    ]);
+    expect(problems).toEqual([expect.objectContaining({ field: "headers.X-Shipcast-Event" })]);
   });
 });
