@@ -359,6 +359,26 @@ describe.each(ENGINES)("build hooks on %s", (engine) => {
     expect((await post(hook.url, "x".repeat(64 * 1024))).status).toBe(202);
   });
 
+  it("documents every build hook route in the OpenAPI document", async () => {
+    const doc = (await api("GET", "/api/v1/openapi.json")).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const names = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "GET /api/v1/build_hooks",
+        "POST /api/v1/build_hooks",
+        "GET /api/v1/build_hooks/{id}",
+        "PATCH /api/v1/build_hooks/{id}",
+        "DELETE /api/v1/build_hooks/{id}",
+        "POST /api/v1/build_hooks/{id}/rotate",
+        "GET /api/v1/build_hooks/{id}/triggers",
+      ]),
+    );
+  });
+
   it("deletes a hook: its URL then answers like an unknown one, its events stay", async () => {
     const hook = await createUrlHook({ title: "Deleted" });
     const triggered = await post(hook.url);

@@ -117,9 +117,9 @@ describe.each(ENGINES)("build hook triggers in the store on %s", (engine) => {
       outcome: "gone",
     });
     await updateBuildHookRow(s.db, "bhk_moving", { enabled: 0 });
-    expect(
-      await recordBuildTrigger(s, trigger("bhk_moving", new Date(), "b".repeat(64))),
-    ).toEqual({ outcome: "gone" });
+    expect(await recordBuildTrigger(s, trigger("bhk_moving", new Date(), "b".repeat(64)))).toEqual({
+      outcome: "gone",
+    });
     expect(await s.db.selectFrom("events").selectAll().execute()).toEqual([]);
   });
 
