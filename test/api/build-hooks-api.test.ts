@@ -153,6 +153,40 @@ describe.each(ENGINES)("build hooks on %s", (engine) => {
     expect(event.text).not.toContain(HMAC_SECRET);
   });
 
+  it("retries a build whose target failed, logs every attempt, and resends on request", async () => {
+    let calls = 0;
+    receiver.on("/flaky", (_req, res) => {
+      calls++;
+      res.writeHead(calls === 1 ? 503 : 200).end(calls === 1 ? "busy" : "started");
+    });
+    const res = await api("POST", "/api/v1/build_hooks", {
+      title: "Flaky",
+      target: { type: "url", url: `${receiver.url}/flaky` },
+    });
+    const hook = buildHookCreatedSchema.parse(res.body);
+    expect((await post(hook.url)).status).toBe(202);
+    const trigger = await eventually(async () => {
+      const item = (await triggersOf(hook.id)).items[0];
+      return item?.delivery?.status === "succeeded" ? item : undefined;
+    });
+    expect(trigger.delivery?.attempts).toBe(2);
+    const detail = await api("GET", `/api/v1/deliveries/${trigger.delivery?.id}`);
+    expect(
+      detail.body.attempts.map((a: { outcome: string; http_status: number }) => [
+        a.outcome,
+        a.http_status,
+      ]),
+    ).toEqual([
+      ["retry", 503],
+      ["succeeded", 200],
+    ]);
+    expect(detail.body.attempts[0].request).toMatchObject({ method: "POST" });
+
+    const resent = await api("POST", `/api/v1/deliveries/${trigger.delivery?.id}/redeliver`);
+    expect(resent.body).toMatchObject({ outcome: "succeeded", attempt: 3 });
+    expect(calls).toBe(3);
+  });
+
   it("never answers a secret: trigger tokens, signing secrets, header values, URL credentials", async () => {
     const secrets = [
       TRIGGER_TOKEN,
