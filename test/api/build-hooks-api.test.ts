@@ -424,3 +424,32 @@ describe.each(ENGINES)("build hooks on %s", (engine) => {
     expect((await api("GET", `/api/v1/events/${id}`)).status).toBe(200);
   });
 });
+
+describe("a build hook's body and MAX_INFLIGHT_BYTES", () => {
+  let app: TestShipcast;
+  beforeAll(async () => {
+    app = await startTestShipcast("sqlite", {
+      MAX_PAYLOAD_BYTES: "1000",
+      MAX_INFLIGHT_BYTES: "1000",
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("counts the body against the bytes in flight: beyond them, 503 with Retry-After", async () => {
+    const res = await fetch(`${app.url}/api/v1/build_hooks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${SECRETS.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        title: "Small",
+        target: { type: "url", url: "https://ci.example.com/" },
+      }),
+    });
+    const hook = buildHookCreatedSchema.parse(await res.json());
+    const busy = await fetch(hook.url, { method: "POST", body: "x".repeat(2000) });
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get("retry-after")).toBe("5");
+    expect((await post(hook.url, "x".repeat(900))).status).toBe(202);
+  });
+});
