@@ -17,20 +17,26 @@ import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logging/logger.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email/email.js";
-import { createGithubClients } from "./notifiers/github/github-clients.js";
+import { createGithubClients, type GithubClients } from "./notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "./notifiers/github/github-comment.js";
 import { githubStatusNotifier } from "./notifiers/github/github-status.js";
 import { repositoryNotifyNotifier } from "./notifiers/github/repository-notify.js";
 import { RepositorySettingsCache } from "./notifiers/github/repository-settings.js";
+import { githubWorkflowDispatch } from "./notifiers/github/workflow-dispatch.js";
 import { createGitlabClient } from "./notifiers/gitlab/gitlab-client.js";
 import { gitlabCommentNotifier } from "./notifiers/gitlab/gitlab-comment.js";
 import { gitlabStatusNotifier } from "./notifiers/gitlab/gitlab-status.js";
+import { gitlabPipelineTrigger } from "./notifiers/gitlab/pipeline-trigger.js";
 import { NotifierRegistry } from "./notifiers/kit/registry.js";
 import { slackNotifier } from "./notifiers/slack/slack.js";
+import { buildHookUrl } from "./notifiers/webhook/build-hook-url.js";
 import { webhookNotifier } from "./notifiers/webhook/webhook.js";
 import { createOutboundHttp, type OutboundHttp } from "./outbound/http-client.js";
 import { createPlanner } from "./routing/delivery-planner.js";
 import { createHttpServer } from "./server/http-server.js";
+import { buildHookNotifier } from "./services/build-hooks/build-hook-notifier.js";
+import { BuildHookTriggers } from "./services/build-hooks/build-hook-triggers.js";
+import { BuildHooks } from "./services/build-hooks/build-hooks.js";
 import { NotificationCrud } from "./services/notifications/notification-crud.js";
 import { NotificationDirectory } from "./services/notifications/notification-directory.js";
 import { NotificationHealthTracker } from "./services/notifications/notification-health-tracker.js";
@@ -79,9 +85,16 @@ export function normalizeOptionsFrom(config: Config): NormalizeOptions {
 /** The outputs this deployment can serve, each given its client. */
 export function createRegistry(
   config: Config,
-  deps: { http: OutboundHttp; sticky?: StickyComments; probot?: Probot },
+  deps: {
+    http: OutboundHttp;
+    sticky?: StickyComments;
+    probot?: Probot;
+    /** Where the `build-hook` notifier loads hooks from; absent: build hooks are off. */
+    buildHooks?: Pick<BuildHooks, "load">;
+  },
 ) {
-  const { http, sticky, probot } = deps;
+  const { http, sticky, probot, buildHooks } = deps;
+  let clients: GithubClients | undefined;
   const registry = new NotifierRegistry().register(slackNotifier({ http }));
   registry.register(webhookNotifier({ http, version: VERSION }));
   const transport = config.email.smtpUrl ? createSmtpTransport(config.email.smtpUrl) : undefined;
@@ -89,7 +102,7 @@ export function createRegistry(
   else registry.markOff("email", "set SMTP_URL to send email");
 
   if (probot && sticky) {
-    const clients = createGithubClients(probot, {
+    clients = createGithubClients(probot, {
       webOrigin: `${config.github.protocol}://${config.github.host}`,
       eagerToken: config.github.host === "github.com",
     });
@@ -114,6 +127,17 @@ export function createRegistry(
     for (const kind of ["gitlab-status", "gitlab-comment"]) {
       registry.markOff(kind, "set GITLAB_TOKEN to write to GitLab");
     }
+  }
+
+  if (buildHooks) {
+    registry.register(
+      buildHookNotifier({
+        load: (id) => buildHooks.load(id),
+        github: clients && githubWorkflowDispatch({ clients }),
+        gitlab: gitlabPipelineTrigger({ url: config.gitlab.url, token: config.gitlab.token }),
+        url: buildHookUrl({ http, version: VERSION }).start,
+      }),
+    );
   }
   return { registry, close: () => transport?.close() };
 }
@@ -161,19 +185,28 @@ export async function createShipcast(
     });
   const store = await openStore(config.database);
   const sticky = new StickyComments(store.db);
+  const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
+  const buildHooks = new BuildHooks({
+    db: store.db,
+    box,
+    availability: {
+      githubOff: config.githubApp ? undefined : "set APP_ID and PRIVATE_KEY",
+      gitlabToken: config.gitlab.token !== undefined,
+    },
+    urlProblems: buildHookUrl({ http, version: VERSION }).problems,
+  });
   let probot: Probot | undefined;
   let outputs: ReturnType<typeof createRegistry>;
   let routing: RoutingConfig;
   try {
     probot = await createProbot(config, log);
-    outputs = createRegistry(config, { http, sticky, probot });
+    outputs = createRegistry(config, { http, sticky, probot, buildHooks });
     routing = loadRouting(config, outputs.registry, deps.env, deps.cwd);
   } catch (error) {
     await store.close();
     throw error;
   }
   const { registry } = outputs;
-  const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
   // The planner resolves targets in the directory, whose health tracker plans alerts with it.
   const planner = createPlanner({
     routes: routing.routes,
@@ -251,6 +284,23 @@ export async function createShipcast(
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());
+  // Build hook triggers are planned when they are taken (see build-hook-triggers.ts).
+  const buildHookTriggers = new BuildHookTriggers({
+    store,
+    plan: async (event) => {
+      await notifications
+        .refreshIfChanged()
+        .catch((error: unknown) =>
+          log.warn({ err: error }, "build hook: could not refresh the notifications"),
+        );
+      return planner.plan(event);
+    },
+    origins: {
+      github: `${config.github.protocol}://${config.github.host}`,
+      gitlab: new URL(config.gitlab.url).origin,
+    },
+    onAccepted: () => deliveryWorker?.wake(),
+  });
   const manual = new ManualDelivery({
     store,
     registry,
@@ -267,7 +317,7 @@ export async function createShipcast(
     manual,
     adminToken: config.adminToken,
   });
-  const apiApp = createApiApp({ services, version: VERSION, log });
+  const apiApp = createApiApp({ services, buildHooks, version: VERSION, log });
   const api = createApiHandler(apiApp, log);
   const web = createApiHandler(
     createWebApp({
@@ -288,6 +338,7 @@ export async function createShipcast(
     api,
     web,
     sources: (id) => sources.lookup(id),
+    buildHooks: buildHookTriggers,
   });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })

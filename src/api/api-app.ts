@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../logging/logger.js";
 import { RequestAbortedError } from "../server/read-body.js";
+import type { BuildHooks } from "../services/build-hooks/build-hooks.js";
 import {
   NotificationInputError,
   ReadOnlyTargetError,
@@ -18,6 +19,7 @@ import { RateLimitedError, RefusedError } from "../services/service-errors.js";
 import type { Services } from "../services/services.js";
 import { accessControl } from "./access.js";
 import { API_BASE, type ApiApp, type ApiEnv } from "./api-env.js";
+import { buildHooksRoutes } from "./build-hooks-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
 import { documentsRoutes } from "./documents-routes.js";
 import { eventsRoutes } from "./events-routes.js";
@@ -34,6 +36,8 @@ export interface ApiDependencies {
   services: Services;
   version: string;
   log: Logger;
+  /** The build hooks (`/api/v1/build_hooks`); absent: no such routes. */
+  buildHooks?: BuildHooks;
 }
 
 /** Builds the API app with every route. */
@@ -63,6 +67,7 @@ export function createApiApp(deps: ApiDependencies): ApiApp {
   eventsRoutes(app, { events: services.events, requires });
   tokensRoutes(app, { tokens: services.tokens, requires });
   sourcesRoutes(app, { sources: services.sources, requires });
+  if (deps.buildHooks) buildHooksRoutes(app, { buildHooks: deps.buildHooks, requires });
   documentsRoutes(app, { requires, version });
   return app;
 }

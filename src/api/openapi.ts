@@ -32,6 +32,7 @@ export function openApiDocument(app: ApiApp, version: string) {
         { name: "deliveries" },
         { name: "events" },
         { name: "tokens" },
+        { name: "build hooks" },
         { name: "documents" },
       ],
     });

@@ -68,6 +68,39 @@ export const healthAlertSchema = z
   })
   .describe("A change of a notification's delivery health, as announced to the `alerts` targets.");
 
+/** What a build hook was asked to start (`build.requested`). Secrets are never part of it. */
+export const buildRequestSchema = z
+  .object({
+    hook: z
+      .object({
+        id: z.string().describe("The build hook's public id (never its URL)."),
+        title: z.string().describe("The build hook's title."),
+      })
+      .describe("The build hook that was POSTed to."),
+    title: z.string().optional().describe("`trigger_title` of the request, when it gave one."),
+    ref: z
+      .string()
+      .optional()
+      .describe("The ref built: the hook's own, or `trigger_branch` where the hook allows that."),
+    target: z
+      .object({
+        type: z
+          .enum(["github_workflow", "gitlab_pipeline", "url"])
+          .describe("`github_workflow`, `gitlab_pipeline` or `url`."),
+        repository: z.string().optional().describe("GitHub `owner/repo` (github_workflow)."),
+        workflow: z.string().optional().describe("Workflow file name or id (github_workflow)."),
+        project: z.string().optional().describe("GitLab project path or id (gitlab_pipeline)."),
+        origin: z
+          .string()
+          .optional()
+          .describe(
+            "Scheme, host and port of the URL (url); its path and query may hold credentials.",
+          ),
+      })
+      .describe("What the hook starts, without its secrets."),
+  })
+  .describe("What a build hook was asked to start (`build.requested`).");
+
 /** The zod schema of a `DeployEvent` (see `deploy-event.ts` for the model). */
 export const deployEventSchema = z
   .object({
@@ -77,9 +110,9 @@ export const deployEventSchema = z
     kind: z
       .enum([...DEPLOY_EVENT_KINDS, ...ALERT_EVENT_KINDS, ...CHANGE_EVENT_KINDS])
       .describe(
-        "What happened: a deploy state change, a deploy (un)lock, a form submission, " +
-          "(`notification.*`) a change of a notification's delivery health, or " +
-          "(`change.closed`) a pull/merge request closed or merged.",
+        "What happened: a deploy state change, a deploy (un)lock, a form submission, a build " +
+          "requested through a build hook, (`notification.*`) a change of a notification's " +
+          "delivery health, or (`change.closed`) a pull/merge request closed or merged.",
       ),
     source: z
       .enum(EVENT_SOURCES)
@@ -166,6 +199,11 @@ export const deployEventSchema = z
     alert: healthAlertSchema
       .optional()
       .describe("Health alerts only (`notification.*`, source `shipcast`): what changed, and why."),
+    build: buildRequestSchema
+      .optional()
+      .describe(
+        "Build requests only (`build.requested`, source `shipcast`): which hook asked for what.",
+      ),
   })
   .describe("A deploy event, normalized from whichever source reported it.");
 

@@ -16,6 +16,7 @@ export const DEPLOY_EVENT_KINDS = [
   "deploy.locked",
   "deploy.unlocked",
   "form.submitted",
+  "build.requested",
 ] as const;
 export type DeployEventKind = (typeof DEPLOY_EVENT_KINDS)[number];
 
@@ -140,6 +141,31 @@ export interface DeployEvent {
   };
   /** Health alerts only (`notification.*`, source `shipcast`): what changed, and why. */
   alert?: HealthAlert;
+  /** Build requests only (`build.requested`, source `shipcast`): which hook asked for what. */
+  build?: BuildRequest;
+}
+
+/** What a build hook was asked to start (`build.requested`). Secrets are never part of it. */
+export interface BuildRequest {
+  /** The build hook that was POSTed to: its public id (never its URL) and title. */
+  hook: { id: string; title: string };
+  /** `trigger_title` of the request, when it gave one. */
+  title?: string;
+  /** The ref built: the hook's own, or `trigger_branch` where the hook allows that. */
+  ref?: string;
+  /** What the hook starts, without its secrets. */
+  target: {
+    /** `github_workflow`, `gitlab_pipeline` or `url`. */
+    type: "github_workflow" | "gitlab_pipeline" | "url";
+    /** GitHub `owner/repo` (github_workflow). */
+    repository?: string;
+    /** Workflow file name or id (github_workflow). */
+    workflow?: string;
+    /** GitLab project path or id (gitlab_pipeline). */
+    project?: string;
+    /** Scheme, host and port of the URL (url); its path and query may hold credentials. */
+    origin?: string;
+  };
 }
 
 /** A change of a notification's delivery health, as announced to the `alerts` targets. */

@@ -11,7 +11,8 @@
  *   routing file's `alerts` targets.
  *
  * A closed pull/merge request (`change.closed`) only closes the sticky comments: it goes to the
- * default comment outputs and nowhere else.
+ * default comment outputs and nowhere else. A build request (`build.requested`) also goes to its
+ * build hook's own target, which starts the build (`build-hook-plan.ts`).
  */
 import type {
   FollowUpPlan,
@@ -26,6 +27,7 @@ import { REPOSITORY_NOTIFY_KIND } from "../notifiers/github/repository-notify.js
 import { DEFAULT_OUTPUT_KINDS } from "../notifiers/kit/default-outputs.js";
 import { defaultSubject } from "../notifiers/kit/notifier.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
+import { buildHookDeliveries, buildHookTarget } from "./build-hook-plan.js";
 import { type Route, routeEvent } from "./route.js";
 
 export type {
@@ -89,7 +91,9 @@ export function createPlanner(options: PlannerOptions): RoutingPlanner {
     : undefined;
   const targets: TargetDirectory = {
     get: (name) =>
-      name === REPOSITORY_NOTIFY_KIND && notifyReader ? notifyReader : options.targets.get(name),
+      name === REPOSITORY_NOTIFY_KIND && notifyReader
+        ? notifyReader
+        : (buildHookTarget(name, registry) ?? options.targets.get(name)),
   };
   const allRoutes = (): readonly Route[] => {
     const extra = moreRoutes?.() ?? [];
@@ -108,7 +112,9 @@ export function createPlanner(options: PlannerOptions): RoutingPlanner {
     }
     const names = routeEvent(event, allRoutes());
     if (notifyReader) names.push(notifyReader.name);
-    return planTargets(event, names, targets, registry);
+    const routed = planTargets(event, names, targets, registry);
+    const build = buildHookDeliveries(event, registry);
+    return build.length === 0 ? routed : [...build, ...routed];
   };
 
   const planFollowUps: FollowUpPlanner = (event, names) => {

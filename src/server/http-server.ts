@@ -3,8 +3,10 @@ import type { Socket } from "node:net";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
+import type { BuildHookTriggers } from "../services/build-hooks/build-hook-triggers.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
+import { createBuildHookRoute, isBuildHookPath } from "./build-hook-route.js";
 import { ByteBudget } from "./byte-budget.js";
 import { limitConnectionsPerAddress } from "./connection-limits.js";
 import { sendError, sendJson } from "./respond.js";
@@ -32,6 +34,8 @@ export interface HttpServerOptions {
   api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
   /** The dashboard: every path outside `/api/` (see `web/web-app.ts`); `/` answers JSON without it. */
   web?: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
+  /** `POST /build_hooks/<token>` (see `build-hook-route.ts`); absent: no such route. */
+  buildHooks?: Pick<BuildHookTriggers, "find" | "accept">;
 }
 
 /**
@@ -66,6 +70,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     inbox,
     log,
   });
+  const buildHookRoute =
+    options.buildHooks && createBuildHookRoute({ triggers: options.buildHooks, budget, log });
 
   // Which response is being written on a socket: a client error then must not write another.
   const answering = new WeakMap<Socket, ServerResponse>();
@@ -90,6 +96,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (sourceRoute) return sourceRoute(req, res);
     const perSource = PER_SOURCE_ROUTE.exec(path);
     if (perSource) return sourcesRoute(req, res, perSource[1] as string);
+    if (buildHookRoute && isBuildHookPath(path)) return buildHookRoute(req, res, url, path);
     // Source routes decide themselves whether a body announced by Expect: 100-continue is wanted.
     if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
 

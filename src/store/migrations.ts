@@ -254,6 +254,53 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table sources`.execute(db);
     },
   },
+  "007_build_hooks": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("build_hooks")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("title", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        // The URL's secret part is never stored: its SHA-256 finds the hook, in one index probe.
+        .addColumn("url_hash", "text", (c) => c.notNull().unique())
+        .addColumn("url_hint", "text", (c) => c.notNull())
+        .addColumn("target_type", "text", (c) => c.notNull())
+        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("secrets", "text")
+        .addColumn("allow_branch_override", "integer", (c) => c.notNull())
+        .addColumn("rate_limit_per_minute", "integer", (c) => c.notNull())
+        .addColumn("project", "text")
+        .addColumn("environment_name", "text")
+        .addColumn("environment_type", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("url_rotated_at", "text")
+        .execute();
+      await db.schema
+        .createTable("build_hook_triggers")
+        .addColumn("id", "text", (c) => c.primaryKey().references("events.id"))
+        .addColumn("hook_id", "text", (c) => c.notNull())
+        .addColumn("received_at", "text", (c) => c.notNull())
+        .addColumn("ref", "text")
+        .addColumn("title", "text")
+        .execute();
+      // A hook's triggers newest first; and the ones of the last minute, for its rate limit.
+      await db.schema
+        .createIndex("build_hook_triggers_hook")
+        .on("build_hook_triggers")
+        .columns(["hook_id", "id"])
+        .execute();
+      await db.schema
+        .createIndex("build_hook_triggers_recent")
+        .on("build_hook_triggers")
+        .columns(["hook_id", "received_at"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table build_hook_triggers`.execute(db);
+      await sql`drop table build_hooks`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -216,6 +216,53 @@ export interface DashboardSessionsTable {
   expires_at: string;
 }
 
+/**
+ * A build hook (`/api/v1/build_hooks`): a URL that starts a build when POSTed to. The URL's
+ * secret part is shown once and stored only as its SHA-256; `id` is the public handle the API
+ * and the delivery log use. The target's secrets (a GitLab trigger token, a URL's signing
+ * secrets) are an AES-256-GCM envelope, as for notifications.
+ */
+export interface BuildHooksTable {
+  /** `bhk_` + random: the public handle, never part of the hook's URL. */
+  id: string;
+  title: string;
+  /** 0 when disabled: the URL answers 404, exactly as an unknown one. */
+  enabled: number;
+  /** Hex SHA-256 of the URL's secret part: the lookup key (unique). */
+  url_hash: string;
+  /** The secret part's first characters, to tell hooks apart in lists. */
+  url_hint: string;
+  /** `github_workflow`, `gitlab_pipeline` or `url`. */
+  target_type: string;
+  /** JSON of the target without its secrets. */
+  target: string;
+  /** Encrypted JSON of the target's secrets, or null when there are none. */
+  secrets: string | null;
+  /** 1 when `?trigger_branch=` may replace the target's ref. */
+  allow_branch_override: number;
+  rate_limit_per_minute: number;
+  /** The project name `build.requested` events carry; null: derived from the target. */
+  project: string | null;
+  /** The environment `build.requested` events carry; null: production. */
+  environment_name: string | null;
+  environment_type: string | null;
+  created_at: string;
+  updated_at: string;
+  /** When the URL was last replaced (`rotate`). */
+  url_rotated_at: string | null;
+}
+
+/** One accepted trigger of a build hook; its id is the `build.requested` event's. */
+export interface BuildHookTriggersTable {
+  id: string;
+  hook_id: string;
+  received_at: string;
+  /** The ref asked for. */
+  ref: string | null;
+  /** `trigger_title`, when given. */
+  title: string | null;
+}
+
 export interface Database {
   events: EventsTable;
   event_payloads: EventPayloadsTable;
@@ -227,4 +274,6 @@ export interface Database {
   api_tokens: ApiTokensTable;
   dashboard_sessions: DashboardSessionsTable;
   sources: SourcesTable;
+  build_hooks: BuildHooksTable;
+  build_hook_triggers: BuildHookTriggersTable;
 }

@@ -1,7 +1,7 @@
 /**
  * Re-encryption of every stored secret under a new key (`shipcast rotate-key`): the way out of a
- * lost or leaked `SHIPCAST_ENCRYPTION_KEY`. All or nothing: every envelope (notifications' and
- * sources') is opened with the old key before any is written, in one transaction, so a wrong key
+ * lost or leaked `SHIPCAST_ENCRYPTION_KEY`. All or nothing: every envelope (notifications',
+ * sources' and build hooks') is opened with the old key before any is written, in one transaction, so a wrong key
  * or a damaged row leaves the store as it was.
  */
 import type { Transaction } from "kysely";
@@ -13,26 +13,29 @@ import { envelopeKeyId, type SecretBox, SecretBoxError } from "./secret-box.js";
 export class SecretRotationError extends Error {
   override name = "SecretRotationError";
   constructor(
-    /** The id of the row (a notification's or a source's). */
+    /** The id of the row (a notification's, a source's or a build hook's). */
     readonly rowId: string,
     reason: string,
-    readonly owner: "notification" | "source" = "notification",
+    readonly owner: "notification" | "source" | "build hook" = "notification",
   ) {
     super(`${owner} ${rowId}: ${reason}`);
   }
 }
 
 export interface RotationResult {
-  /** Rows whose secrets were re-encrypted under the new key, of both tables. */
+  /** Rows whose secrets were re-encrypted under the new key, of every table. */
   rotated: number;
   notifications: number;
   sources: number;
+  /** Build hooks' target secrets (GitLab trigger tokens, URL signing secrets). */
+  buildHooks: number;
 }
 
 /** The tables whose rows hold an envelope in `secrets`. */
 const SEALED_TABLES = [
   { table: "notifications", owner: "notification" },
   { table: "sources", owner: "source" },
+  { table: "build_hooks", owner: "build hook" },
 ] as const;
 
 /**
@@ -71,11 +74,13 @@ export async function rotateSecrets(
         .where("id", "=", row.id)
         .execute();
     }
-    const notifications = resealed.filter((row) => row.table === "notifications").length;
+    const count = (table: (typeof SEALED_TABLES)[number]["table"]) =>
+      resealed.filter((row) => row.table === table).length;
     return {
       rotated: resealed.length,
-      notifications,
-      sources: resealed.length - notifications,
+      notifications: count("notifications"),
+      sources: count("sources"),
+      buildHooks: count("build_hooks"),
     };
   });
 }
@@ -84,7 +89,7 @@ export async function rotateSecrets(
 async function sealedRows(
   trx: Transaction<Database>,
   engine: Store["engine"],
-  table: "notifications" | "sources",
+  table: (typeof SEALED_TABLES)[number]["table"],
 ): Promise<{ id: string; secrets: string }[]> {
   let query = trx
     .selectFrom(table)

@@ -263,12 +263,12 @@ routes:
     [
       "an unknown event kind",
       "targets:\n  t: { kind: email, to: [a@example.com] }\nroutes:\n  - events: [deploy.failed, deploy.fial]\n    notify: [t]\n",
-      'shipcast.yml:4 routes[0].events[1]: unknown event kind "deploy.fial" (known: deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted)',
+      'shipcast.yml:4 routes[0].events[1]: unknown event kind "deploy.fial" (known: deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted, build.requested)',
     ],
     [
       "events neither all nor a list",
       "targets:\n  t: { kind: email, to: [a@example.com] }\nroutes:\n  - events: deploy.failed\n    notify: [t]\n",
-      'shipcast.yml:4 routes[0].events: expected "all" or a list of event kinds (deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted)',
+      'shipcast.yml:4 routes[0].events: expected "all" or a list of event kinds (deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted, build.requested)',
     ],
     [
       "an empty events list",
@@ -333,7 +333,7 @@ extra: true
       "shipcast.yml:2 targets.ops-slack.url: environment variable MISSING is not set",
       "shipcast.yml:3 targets.mail.to: must not be empty",
       'shipcast.yml:4 targets.chat.kind: unknown kind "teams" (known: email, slack)',
-      'shipcast.yml:6 routes[0].events[0]: unknown event kind "deploy.done" (known: deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted)',
+      'shipcast.yml:6 routes[0].events[0]: unknown event kind "deploy.done" (known: deploy.started, deploy.succeeded, deploy.failed, deploy.cancelled, deploy.locked, deploy.unlocked, form.submitted, build.requested)',
       'shipcast.yml:7 routes[0].notify[0]: unknown target "ops-slak" (known: chat, mail, ops-slack)',
       'shipcast.yml:9 routes[1].projects: expected a list, got a string ("web")',
       'shipcast.yml:10 alerts[0]: unknown target "pager" (known: chat, mail, ops-slack)',

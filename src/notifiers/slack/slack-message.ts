@@ -15,6 +15,7 @@ import type {
   EventSource,
   HealthAlert,
 } from "../../events/deploy-event.js";
+import { BUILD_REQUESTED_HEADING, buildRequestMessage } from "./build-request-message.js";
 
 /** Slack's Block Kit limits this module respects (characters unless said otherwise). */
 export const SLACK_LIMITS = {
@@ -73,6 +74,7 @@ export const SLACK_HEADINGS: Readonly<Record<EventKind, { emoji: string; words: 
   "deploy.locked": { emoji: "🔒", words: "Deploy locked" },
   "deploy.unlocked": { emoji: "🔓", words: "Deploy unlocked" },
   "form.submitted": { emoji: "📝", words: "Form submission" },
+  "build.requested": BUILD_REQUESTED_HEADING,
   "notification.paused": { emoji: "⏸️", words: "Notification paused" },
   "notification.disabled": { emoji: "⛔", words: "Notification disabled" },
   "notification.recovered": { emoji: "💚", words: "Notification recovered" },
@@ -416,6 +418,7 @@ function buildFormMessage(event: DeployEvent): SlackMessage {
  */
 export function buildSlackMessage(event: DeployEvent): SlackMessage {
   if (event.alert !== undefined) return buildAlertMessage(event, event.alert);
+  if (event.build !== undefined) return buildRequestMessage(event, event.build);
   return event.kind === "form.submitted" ? buildFormMessage(event) : buildDeployMessage(event);
 }
 

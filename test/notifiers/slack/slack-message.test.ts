@@ -215,6 +215,7 @@ describe("buildSlackMessage headings", () => {
     "deploy.locked": "🔒 Deploy locked: web-app (production)",
     "deploy.unlocked": "🔓 Deploy unlocked: web-app (production)",
     "form.submitted": "📝 Form submission: contact",
+    "build.requested": "🔨 Build requested: web-app (production)",
   };
 
   it.each(DEPLOY_EVENT_KINDS)("gives %s its own emoji and words", (kind) => {
