@@ -86,11 +86,12 @@ Example:
           rotated: rotated.rotated,
           notifications: rotated.notifications,
           sources: rotated.sources,
+          build_hooks: rotated.buildHooks,
           key_id: to.keyId,
         });
       }
       out.line(
-        `re-encrypted the secrets of ${rotated.notifications} notification(s) and ${rotated.sources} source(s) with the new key (key id ${to.keyId})`,
+        `re-encrypted the secrets of ${rotated.notifications} notification(s), ${rotated.sources} source(s) and ${rotated.buildHooks} build hook(s) with the new key (key id ${to.keyId})`,
       );
       out.note("start Shipcast with SHIPCAST_ENCRYPTION_KEY set to the new key");
     });

@@ -129,7 +129,12 @@ describe.each(ENGINES)("build hook triggers in the store on %s", (engine) => {
     const newBox = new SecretBox(Buffer.alloc(32, 2));
     await addHook(s, "bhk_sealed", { secrets: oldBox.seal('{"trigger_token":"glptt-x"}') });
     await addHook(s, "bhk_plain", { urlHash: "c".repeat(64) });
-    expect(await rotateSecrets(s, oldBox, newBox)).toEqual({ rotated: 1 });
+    expect(await rotateSecrets(s, oldBox, newBox)).toEqual({
+      rotated: 1,
+      notifications: 0,
+      sources: 0,
+      buildHooks: 1,
+    });
     const row = await getBuildHookRow(s.db, "bhk_sealed");
     expect(newBox.open(row?.secrets as string)).toBe('{"trigger_token":"glptt-x"}');
 

@@ -56,6 +56,7 @@ describe.each(ENGINES)("rotating the encryption key on %s", (engine) => {
       rotated: 2,
       notifications: 2,
       sources: 0,
+      buildHooks: 0,
     });
 
     const after = await storedSecrets(s);
