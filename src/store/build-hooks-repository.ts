@@ -226,27 +226,3 @@ export async function listBuildHookTriggers(
     page.limit,
   );
 }
-
-/** Every hook's sealed secrets, locked for a re-encryption (`shipcast rotate-key`). */
-export async function lockBuildHookSecrets(
-  trx: Transaction<Database>,
-  engine: Engine,
-): Promise<Array<{ id: string; secrets: string }>> {
-  let query = trx
-    .selectFrom("build_hooks")
-    .select(["id", "secrets"])
-    .where("secrets", "is not", null)
-    .orderBy("id");
-  if (engine === "postgres") query = query.forUpdate();
-  const rows = await query.execute();
-  return rows.map((row) => ({ id: row.id, secrets: row.secrets as string }));
-}
-
-/** Writes one hook's re-sealed secrets, inside the re-encryption's transaction. */
-export async function writeBuildHookSecrets(
-  trx: Transaction<Database>,
-  id: string,
-  secrets: string,
-): Promise<void> {
-  await trx.updateTable("build_hooks").set({ secrets }).where("id", "=", id).execute();
-}
