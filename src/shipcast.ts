@@ -152,7 +152,7 @@ export async function createShipcast(
         allowedNetworks: config.network.allowedNetworks,
       },
     });
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { lock: "shipcast serve" });
   const sticky = new StickyComments(store.db);
   let probot: Probot | undefined;
   let outputs: ReturnType<typeof createRegistry>;
