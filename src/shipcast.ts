@@ -7,6 +7,7 @@ import { createApiHandler } from "./api/node-listener.js";
 import { RateLimiter } from "./api/rate-limit.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
+import { deliveryLogObserver, observeAll } from "./delivery/delivery-observer.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { LogRetention } from "./delivery/log-retention.js";
 import { ManualDelivery } from "./delivery/manual-delivery.js";
@@ -16,6 +17,7 @@ import { createProbot, handToProbot } from "./github-app.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logging/logger.js";
+import { createMetrics, type ShipcastMetrics } from "./metrics/shipcast-metrics.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email/email.js";
 import { createGithubClients } from "./notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "./notifiers/github/github-comment.js";
@@ -54,6 +56,8 @@ export interface Shipcast {
   deliveryWorker: DeliveryWorker | undefined;
   routing: RoutingConfig;
   registry: NotifierRegistry;
+  /** The Prometheus metrics, when METRICS_TOKEN turns them on. */
+  metrics: ShipcastMetrics | undefined;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting requests, lets in-flight ones finish, stops the worker, closes the store. */
@@ -195,6 +199,7 @@ export async function createShipcast(
     }),
     health: new NotificationHealthTracker({
       planAlert: planner.planAlert,
+      log,
     }),
   });
   try {
@@ -207,6 +212,14 @@ export async function createShipcast(
     throw error;
   }
   const { targets, planFollowUps } = planner;
+  const metrics = config.metricsToken
+    ? createMetrics({
+        store,
+        version: VERSION,
+        sources: SOURCES.map((source) => source.name),
+        kinds: registry.kinds(),
+      })
+    : undefined;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
@@ -218,6 +231,7 @@ export async function createShipcast(
         concurrency: config.delivery.concurrency,
         timeoutMs: config.delivery.timeoutMs,
         retry: createRetryPolicy(config.delivery.retrySchedule),
+        observer: observeAll(deliveryLogObserver(log), metrics?.deliveries),
       })
     : undefined;
   const worker = config.workers
@@ -229,6 +243,7 @@ export async function createShipcast(
         planner: planner.plan,
         onDeliveries: () => deliveryWorker?.wake(),
         beforeBatch: () => notifications.refreshIfChanged(),
+        onProcessed: metrics && ((processed) => metrics.eventsProcessed(processed)),
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());
@@ -253,7 +268,7 @@ export async function createShipcast(
     }),
     log,
   );
-  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api });
+  const server = createHttpServer({ config, store, inbox, log, version: VERSION, api, metrics });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
     : undefined;
@@ -265,6 +280,7 @@ export async function createShipcast(
     deliveryWorker,
     routing,
     registry,
+    metrics,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

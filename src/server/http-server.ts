@@ -3,10 +3,12 @@ import type { Socket } from "node:net";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
+import type { ShipcastMetrics } from "../metrics/shipcast-metrics.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
 import { ByteBudget } from "./byte-budget.js";
 import { limitConnectionsPerAddress } from "./connection-limits.js";
+import { createMetricsRoute } from "./metrics-route.js";
 import { sendError, sendJson } from "./respond.js";
 import { createSourceRoute } from "./source-route.js";
 
@@ -20,7 +22,12 @@ export interface HttpServerOptions {
   version: string;
   /** Everything under `/api/v1` (see `api/router.ts`). */
   api: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
+  /** The metrics: fed by the source routes, served at `/metrics` when METRICS_TOKEN is set. */
+  metrics?: ShipcastMetrics;
 }
+
+/** How long `/readyz` waits for the store before it answers that the store does not answer. */
+export const READINESS_TIMEOUT_MS = 2000;
 
 /**
  * The HTTP front door: a bare `node:http` server, because the ingest path must stay as fast as
@@ -30,9 +37,13 @@ export interface HttpServerOptions {
  * connections, per address and in all.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { config, store, inbox, log, version, api } = options;
+  const { config, store, inbox, log, version, api, metrics } = options;
   const { limits } = config;
   const budget = new ByteBudget(limits.maxInflightBytes);
+  const metricsRoute =
+    metrics && config.metricsToken
+      ? createMetricsRoute({ token: config.metricsToken, metrics })
+      : undefined;
   const sourceRoutes = new Map<string, Handler>(
     SOURCES.map((source) => [
       source.route,
@@ -43,6 +54,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
         budget,
         inbox,
         log,
+        onRequest: metrics && ((r) => metrics.webhookAnswered(r.source, r.outcome, r.reason)),
       }),
     ]),
   );
@@ -81,6 +93,21 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
       return;
     }
+
+    // Readiness, unlike liveness: whether this process can serve now. During start-up the
+    // starting server answers it 503 (see `starting-server.ts`).
+    if (path === "/readyz") {
+      try {
+        await within(store.ping(), READINESS_TIMEOUT_MS);
+        sendJson(res, 200, { status: "ready" });
+      } catch (error) {
+        log.warn({ err: error }, "readiness check: store unavailable");
+        sendJson(res, 503, { status: "unavailable", error: "the store does not answer" });
+      }
+      return;
+    }
+
+    if (path === "/metrics" && metricsRoute) return metricsRoute(req, res);
 
     if (path === "/") {
       sendJson(res, 200, {
@@ -132,6 +159,15 @@ export function createHttpServer(options: HttpServerOptions): Server {
     socket.destroy();
   });
   return server;
+}
+
+/** `promise`, or a rejection once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The raw answer to a request the parser refused or a client past its time limit. */

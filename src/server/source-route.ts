@@ -3,6 +3,7 @@ import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
 import { redactHeaders } from "../sources/redact-headers.js";
 import {
+  header,
   type IncomingDelivery,
   MalformedBodyError,
   type SourceDefinition,
@@ -17,6 +18,7 @@ import {
   readBody,
 } from "./read-body.js";
 import { mediaTypeOf, sendError, sendJson } from "./respond.js";
+import { logWebhookRequest, printable, type WebhookRequest } from "./webhook-log.js";
 
 /** Seconds a sender refused for lack of room is told to wait (every sender retries a 503). */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
@@ -30,7 +32,14 @@ export interface SourceRouteOptions {
   budget: ByteBudget;
   inbox: InboxWriter;
   log: Logger;
+  /** Told of every request once answered, after its log line (the metrics). */
+  onRequest?: (request: WebhookRequest) => void;
 }
+
+/** What the route decided for one request, before its duration and sender id are added. */
+type Answer = Pick<WebhookRequest, "status" | "outcome" | "reason" | "detail" | "eventId"> & {
+  dedupeKey?: string;
+};
 
 /**
  * The ingest path of one source: verify, store, acknowledge, and nothing else. Everything the
@@ -44,47 +53,129 @@ export function createSourceRoute(options: SourceRouteOptions) {
   const offMessage = `The ${source.title} source is off: set ${source.secretSetting} to enable it`;
   const tooLarge = `payload larger than ${maxPayloadBytes} bytes`;
   const busy = "too many webhook bytes in flight; retry later";
+  const unsigned = `missing or invalid ${source.title} signature`;
+
+  /** Answers a refusal (without reading what is left of the body) and says why, for the log. */
+  function refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    message: string,
+    why: Pick<Answer, "reason" | "detail">,
+    headers?: Record<string, string>,
+  ): Answer {
+    answerUnread(req, res, status, message, headers);
+    return { status, outcome: "rejected", ...why };
+  }
+
+  /** Which signature header was missing, or which did not verify: never its value. */
+  function signatureProblem(req: IncomingMessage, stage: "headers" | "body") {
+    const names = source.signatureHeaders ?? [];
+    const present = names.find((name) => header(req.headers, name.toLowerCase()) !== undefined);
+    if (names.length > 0 && present === undefined) {
+      return {
+        reason: "missing_signature" as const,
+        detail: `no ${names.join(" or ")} header`,
+      };
+    }
+    const what = present ?? "the signature";
+    return {
+      reason: "invalid_signature" as const,
+      detail:
+        stage === "headers"
+          ? `${what} does not verify with ${source.secretSetting}`
+          : `${what} does not match the body`,
+    };
+  }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    // What an escaped error comes to: the server answers it 500.
+    let answer: Answer = { status: 500, outcome: "rejected", reason: "internal_error" };
+    try {
+      answer = await decide(req, res);
+    } finally {
+      report(req, answer, started);
+    }
+  };
+
+  function report(req: IncomingMessage, answer: Answer, started: number): void {
+    const named = source.deliveryIdHeaders
+      ?.map((name) => header(req.headers, name.toLowerCase()))
+      .find((value) => value !== undefined);
+    const senderId =
+      named ?? (answer.dedupeKey?.startsWith("sha256:") ? undefined : answer.dedupeKey);
+    const request: WebhookRequest = {
+      source: source.name,
+      status: answer.status,
+      outcome: answer.outcome,
+      ...(answer.reason && { reason: answer.reason }),
+      ...(answer.detail && { detail: answer.detail }),
+      ...(answer.eventId && { eventId: answer.eventId }),
+      ...(senderId && { delivery: printable(senderId) }),
+      ms: Math.round(performance.now() - started),
+    };
+    logWebhookRequest(log, request);
+    options.onRequest?.(request);
+  }
+
+  async function decide(req: IncomingMessage, res: ServerResponse): Promise<Answer> {
     if (req.method !== "POST") {
-      answerUnread(req, res, 405, `use POST to send ${source.title} webhooks here`, {
-        allow: "POST",
-      });
-      return;
+      return refuse(
+        req,
+        res,
+        405,
+        `use POST to send ${source.title} webhooks here`,
+        {
+          reason: "method_not_allowed",
+          detail: `${printable(req.method ?? "?", 20)} instead of POST`,
+        },
+        { allow: "POST" },
+      );
     }
     if (secret === undefined) {
-      answerUnread(req, res, 503, offMessage);
-      return;
+      return refuse(req, res, 503, offMessage, {
+        reason: "source_off",
+        detail: `the source is off: set ${source.secretSetting}`,
+      });
     }
     const mediaType = mediaTypeOf(req.headers["content-type"]);
     if (!source.mediaTypes.includes(mediaType)) {
-      answerUnread(
+      return refuse(
         req,
         res,
         415,
         `unsupported content type "${mediaType || "(none)"}": send ${source.mediaTypes.join(" or ")}`,
+        {
+          reason: "unsupported_media_type",
+          detail: `content type "${printable(mediaType || "(none)", 60)}" instead of ${source.mediaTypes.join(" or ")}`,
+        },
       );
-      return;
     }
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxPayloadBytes) {
-      answerUnread(req, res, 413, tooLarge);
-      return;
+      return refuse(req, res, 413, tooLarge, {
+        reason: "payload_too_large",
+        detail: `declared ${declared} bytes, more than MAX_PAYLOAD_BYTES (${maxPayloadBytes})`,
+      });
     }
     if (!(await source.verifyHeaders(secret, req.headers))) {
-      answerUnread(req, res, 401, `missing or invalid ${source.title} signature`);
-      return;
+      return refuse(req, res, 401, unsigned, signatureProblem(req, "headers"));
     }
 
     const reservation = budget.reservation();
     const refuseBusy = () =>
-      answerUnread(req, res, 503, busy, { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) });
+      refuse(
+        req,
+        res,
+        503,
+        busy,
+        { reason: "busy", detail: "MAX_INFLIGHT_BYTES of bodies in flight already" },
+        { "retry-after": String(BUSY_RETRY_AFTER_SECONDS) },
+      );
     try {
       // A declared length is reserved whole before anything is read (else chunk by chunk).
-      if (Number.isFinite(declared) && !reservation.ensure(declared)) {
-        refuseBusy();
-        return;
-      }
+      if (Number.isFinite(declared) && !reservation.ensure(declared)) return refuseBusy();
       // Asked to wait for a go-ahead (Expect: 100-continue; the server hands such requests here
       // without answering 100 itself): only now is the body wanted.
       if (/^100-continue$/i.test(req.headers.expect ?? "")) res.writeContinue();
@@ -93,31 +184,33 @@ export function createSourceRoute(options: SourceRouteOptions) {
         rawBody = await readBody(req, maxPayloadBytes, reservation);
       } catch (error) {
         if (error instanceof PayloadTooLargeError) {
-          answerUnread(req, res, 413, tooLarge);
-          return;
+          return refuse(req, res, 413, tooLarge, {
+            reason: "payload_too_large",
+            detail: `body over MAX_PAYLOAD_BYTES (${maxPayloadBytes})`,
+          });
         }
-        if (error instanceof InflightLimitError) {
-          refuseBusy();
-          return;
-        }
-        if (error instanceof RequestAbortedError) return;
+        if (error instanceof InflightLimitError) return refuseBusy();
+        if (error instanceof RequestAbortedError) return { status: 0, outcome: "aborted" };
         throw error;
       }
-      await verifyStoreAndAnswer(req, res, secret, { headers: req.headers, rawBody, mediaType });
+      return await verifyStoreAndAnswer(req, res, secret, {
+        headers: req.headers,
+        rawBody,
+        mediaType,
+      });
     } finally {
       reservation.release();
     }
-  };
+  }
 
   async function verifyStoreAndAnswer(
     req: IncomingMessage,
     res: ServerResponse,
     secret: string,
     delivery: IncomingDelivery,
-  ): Promise<void> {
+  ): Promise<Answer> {
     if (source.verifyBody && !(await source.verifyBody(secret, delivery))) {
-      sendError(res, 401, `missing or invalid ${source.title} signature`);
-      return;
+      return refuse(req, res, 401, unsigned, signatureProblem(req, "body"));
     }
 
     let accepted: ReturnType<SourceDefinition["accept"]>;
@@ -125,8 +218,10 @@ export function createSourceRoute(options: SourceRouteOptions) {
       accepted = source.accept(delivery);
     } catch (error) {
       if (error instanceof MalformedBodyError) {
-        sendError(res, 400, `malformed body: ${error.message}`);
-        return;
+        return refuse(req, res, 400, `malformed body: ${error.message}`, {
+          reason: "malformed_body",
+          detail: printable(error.message),
+        });
       }
       throw error;
     }
@@ -148,10 +243,23 @@ export function createSourceRoute(options: SourceRouteOptions) {
         202,
         outcome.duplicate ? { id: outcome.id, duplicate: true } : { id: outcome.id },
       );
+      return {
+        status: 202,
+        outcome: outcome.duplicate ? "duplicate" : "accepted",
+        eventId: outcome.id,
+        dedupeKey: accepted.dedupeKey,
+      };
     } catch (error) {
       // Not stored, so not acknowledged: the sender may retry.
       log.error({ err: error, source: source.name }, "could not store an event");
       sendError(res, 503, "the event could not be stored; retry later");
+      return {
+        status: 503,
+        outcome: "rejected",
+        reason: "store_unavailable",
+        detail: "the event could not be stored",
+        dedupeKey: accepted.dedupeKey,
+      };
     }
   }
 }
