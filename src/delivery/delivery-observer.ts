@@ -4,6 +4,7 @@
  * log lines are here, the metrics implement the same interface (`metrics/`).
  */
 import type { Logger } from "../logging/logger.js";
+import { printable } from "../logging/printable.js";
 import type { AttemptRecord, ClaimedDelivery } from "../store/deliveries-repository.js";
 
 /** One attempt, once recorded. */
@@ -84,20 +85,18 @@ export function deliveryLogObserver(log: Logger): DeliveryObserver {
       const to = `delivery ${a.deliveryId} of event ${a.eventId} to ${a.target} (${a.kind})`;
       const answer = a.httpStatus !== undefined ? `${a.httpStatus}, ` : "";
       const took = `in ${a.durationMs} ms`;
+      const why = printable(a.error ?? "no reason given", 500);
       if (a.status === "succeeded") {
         log.info(facts, `${to}: delivered, attempt ${a.attempt}, ${answer}${took}`);
       } else if (a.status === "skipped") {
-        log.info(facts, `${to}: ${a.error ?? "skipped"}`);
+        log.info(facts, `${to}: ${a.error === undefined ? "skipped" : why}`);
       } else if (a.status === "pending") {
         log.warn(
           facts,
-          `${to}: attempt ${a.attempt} failed (${answer}${a.error ?? "no reason given"}) ${took}; next attempt at ${a.nextAttemptAt}`,
+          `${to}: attempt ${a.attempt} failed (${answer}${why}) ${took}; next attempt at ${a.nextAttemptAt}`,
         );
       } else {
-        log.error(
-          facts,
-          `${to}: gave up after attempt ${a.attempt} (${answer}${a.error ?? "no reason given"})`,
-        );
+        log.error(facts, `${to}: gave up after attempt ${a.attempt} (${answer}${why})`);
       }
     },
     superseded(deliveries) {

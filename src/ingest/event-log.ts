@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/logger.js";
+import { printable } from "../logging/printable.js";
 import type { ProcessedEvent } from "./event-worker.js";
 
 /**
@@ -28,8 +29,8 @@ export function logProcessed(log: Logger, result: ProcessedEvent): void {
       `${name}: ${event.kind} of ${repository} to ${event.environment.name}${deliveries}`,
     );
   } else if (status === "ignored") {
-    log.info({ event: facts }, `${name}: ignored, ${reason ?? "no reason given"}`);
+    log.info({ event: facts }, `${name}: ignored, ${printable(reason ?? "no reason given", 500)}`);
   } else {
-    log.warn({ event: facts }, `${name}: failed, ${reason ?? "no reason given"}`);
+    log.warn({ event: facts }, `${name}: failed, ${printable(reason ?? "no reason given", 500)}`);
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
+import { printable } from "../logging/printable.js";
 import { redactHeaders } from "../sources/redact-headers.js";
 import {
   header,
@@ -18,7 +19,7 @@ import {
   readBody,
 } from "./read-body.js";
 import { mediaTypeOf, sendError, sendJson } from "./respond.js";
-import { logWebhookRequest, printable, type WebhookRequest } from "./webhook-log.js";
+import { logWebhookRequest, type WebhookRequest } from "./webhook-log.js";
 
 /** Seconds a sender refused for lack of room is told to wait (every sender retries a 503). */
 export const BUSY_RETRY_AFTER_SECONDS = 5;

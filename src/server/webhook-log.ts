@@ -1,4 +1,6 @@
 import type { Logger } from "../logging/logger.js";
+
+
 import type { WebhookOutcome } from "../metrics/shipcast-metrics.js";
 
 /** Why a request to a source route was refused: a metric label and a log fact. */
@@ -49,14 +51,4 @@ export function logWebhookRequest(log: Logger, request: WebhookRequest): void {
       ? `${source} webhook: the client went away before the answer (${context})`
       : `${source} webhook ${status}: ${what} (${context})`;
   log.info({ webhook: request }, message);
-}
-
-/**
- * A value from a request for a log line: control characters (a forged line break) replaced, and
- * cut to `max` characters.
- */
-export function printable(text: string, max = 120): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
