@@ -50,7 +50,9 @@ export function createProcessLogger(
   output: NodeJS.WriteStream = process.stdout,
 ): Logger {
   const resolved = format ?? (output.isTTY ? "pretty" : "json");
-  if (resolved === "json") return createLogger(level);
+  if (resolved === "json") {
+    return createLogger(level, output === process.stdout ? undefined : output);
+  }
   return createLogger(level, prettyStream(output.isTTY === true && !process.env.NO_COLOR, output));
 }
 

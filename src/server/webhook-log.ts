@@ -1,6 +1,5 @@
 import type { Logger } from "../logging/logger.js";
 
-
 import type { WebhookOutcome } from "../metrics/shipcast-metrics.js";
 
 /** Why a request to a source route was refused: a metric label and a log fact. */
