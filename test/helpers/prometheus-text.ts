@@ -16,7 +16,8 @@ export interface Family {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const VALUE = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]Inf)$/;
+/** A float as Prometheus reads it (Go's ParseFloat: NaN and Inf in any case; prom-client writes `Nan`). */
+const VALUE = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[nN][aA][nN]|[+-]?[iI][nN][fF])$/;
 
 /**
  * A strict reading of the Prometheus text exposition format 0.0.4: every line must follow the
@@ -115,12 +116,17 @@ function parseSample(line: string, where: string): Sample {
   }
   const parts = /^ (\S+)(?: (-?\d+))?$/.exec(rest);
   if (!parts?.[1] || !VALUE.test(parts[1])) throw new Error(`bad value at ${where}`);
-  const value = parts[1].endsWith("Inf")
-    ? parts[1].startsWith("-")
-      ? Number.NEGATIVE_INFINITY
-      : Number.POSITIVE_INFINITY
-    : Number(parts[1]);
-  return { name, labels, value };
+  return { name, labels, value: toFloat(parts[1]) };
+}
+
+/** A sample value as a number: NaN and ±Inf in any case. */
+function toFloat(text: string): number {
+  const lower = text.toLowerCase();
+  if (lower === "nan") return Number.NaN;
+  if (lower.endsWith("inf")) {
+    return lower.startsWith("-") ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  return Number(text);
 }
 
 function unescapeText(text: string, quotes: boolean, where: string): string {
@@ -173,7 +179,7 @@ export function parseExposition(text: string): Map<string, Family> {
     if (family.type !== "COUNTER" && family.type !== "GAUGE") continue;
     for (const sample of family.metrics) {
       const labels = sample.labels ?? {};
-      if (sampleValue(strict, family.name, labels) !== Number(sample.value)) {
+      if (!Object.is(sampleValue(strict, family.name, labels), toFloat(sample.value ?? ""))) {
         throw new Error(`the parsers disagree on ${family.name}${JSON.stringify(labels)}`);
       }
     }

@@ -19,6 +19,13 @@ describe("the strict reading of the Prometheus text format the metrics tests use
     expect(sampleValue(families, "d_seconds_count", { kind: "w" })).toBe(2);
   });
 
+  it("reads NaN and Inf in any case, as Prometheus does (prom-client writes Nan)", () => {
+    const text = '# TYPE lag gauge\nlag Nan\n# TYPE top gauge\ntop{a="b"} +inf\n';
+    const families = parseExposition(text);
+    expect(sampleValue(families, "lag")).toBeNaN();
+    expect(sampleValue(families, "top", { a: "b" })).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it.each([
     ["a value that is not a number", GOOD.replace("} 3", "} three")],
     ["a sample before its TYPE", `a_total 1\n${GOOD}`],
