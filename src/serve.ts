@@ -7,7 +7,7 @@ import { type Config, ConfigError, describeStoreLocation, loadConfig } from "./c
 import { createProbot } from "./github-app.js";
 import { createLogger, createProcessLogger } from "./logging/logger.js";
 import { createOutboundHttp } from "./outbound/http-client.js";
-import { startStartingServer } from "./server/starting-server.js";
+import { type StartingServer, startStartingServer } from "./server/starting-server.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
 import {
   createRegistry,
@@ -36,16 +36,33 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createProcessLogger(config.logLevel, config.logFormat);
+  let starting: StartingServer | undefined;
+  let shipcast: Shipcast | undefined;
+  let proxy: { stop(): Promise<void> } | undefined;
+  // Before anything is announced: a signal sent as soon as "listening on" is read must find the
+  // handler, or the process dies without closing the store.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    await starting?.close();
+    await proxy?.stop();
+    await shipcast?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
   // Probes get an answer (/readyz 503) while the store opens and migrates; with PORT=0 the real
   // server then takes the port this one was given.
-  const starting = await startStartingServer(config.port, config.host);
+  starting = await startStartingServer(config.port, config.host);
   if (starting) {
     config = { ...config, port: starting.port };
     log.info(
       `Shipcast ${VERSION} starting on http://${config.host ?? "localhost"}:${starting.port}: opening the store (GET /readyz answers 503 until it is ready)`,
     );
   }
-  let shipcast: Awaited<ReturnType<typeof createShipcast>>;
   try {
     shipcast = await createShipcast(config, log);
   } catch (error) {
@@ -57,8 +74,9 @@ async function main(): Promise<void> {
     throw error;
   }
   await starting?.close();
+  starting = undefined;
   const address = await shipcast.listen();
-  const proxy = config.webhookProxyUrl
+  proxy = config.webhookProxyUrl
     ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
     : undefined;
   const url = `http://${config.host ?? "localhost"}:${address.port}`;
@@ -67,18 +85,6 @@ async function main(): Promise<void> {
     { startup: startupFacts(config, shipcast, url) },
     [`Shipcast ${VERSION} listening on ${url}`, ...describeStartup(config, shipcast)].join("\n  "),
   );
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: shutting down`);
-    await proxy?.stop();
-    await shipcast.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 /** The lines of the start-up summary after the first: store, sources, routing, outputs, … */
