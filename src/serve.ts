@@ -3,10 +3,11 @@
  * commands, so the API-client commands start without loading the server.
  */
 import { existsSync } from "node:fs";
-import { ConfigError, describeStoreLocation, loadConfig } from "./config/env.js";
+import { type Config, ConfigError, describeStoreLocation, loadConfig } from "./config/env.js";
 import { createProbot } from "./github-app.js";
-import { createLogger } from "./logging/logger.js";
+import { createLogger, createProcessLogger } from "./logging/logger.js";
 import { createOutboundHttp } from "./outbound/http-client.js";
+import { type StartingServer, startStartingServer } from "./server/starting-server.js";
 import { startWebhookProxy } from "./server/webhook-proxy.js";
 import {
   createRegistry,
@@ -17,6 +18,7 @@ import {
   type Shipcast,
   VERSION,
 } from "./shipcast.js";
+import { SOURCES } from "./sources/index.js";
 import { openStore } from "./store/database.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
 
@@ -33,64 +35,110 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
-  let shipcast: Awaited<ReturnType<typeof createShipcast>>;
+  const log = createProcessLogger(config.logLevel, config.logFormat);
+  let starting: StartingServer | undefined;
+  let shipcast: Shipcast | undefined;
+  let proxy: { stop(): Promise<void> } | undefined;
+  // Before anything is announced: a signal sent as soon as "listening on" is read must find the
+  // handler, or the process dies without closing the store.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    await starting?.close();
+    await proxy?.stop();
+    await shipcast?.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  // Probes get an answer (/readyz 503) while the store opens and migrates; with PORT=0 the real
+  // server then takes the port this one was given.
+  starting = await startStartingServer(config.port, config.host);
+  if (starting) {
+    config = { ...config, port: starting.port };
+    log.info(
+      `Shipcast ${VERSION} starting on http://${config.host ?? "localhost"}:${starting.port}: opening the store (GET /readyz answers 503 until it is ready)`,
+    );
+  }
   try {
     shipcast = await createShipcast(config, log);
   } catch (error) {
+    await starting?.close();
     if (error instanceof ConfigError) {
       console.error(`shipcast: ${error.message}`);
       process.exit(1);
     }
     throw error;
   }
+  await starting?.close();
+  starting = undefined;
   const address = await shipcast.listen();
-  log.info(`store: ${describeStoreLocation(config.database)}`);
-  for (const line of describeSources(config)) log.info(line);
+  proxy = config.webhookProxyUrl
+    ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
+    : undefined;
+  const url = `http://${config.host ?? "localhost"}:${address.port}`;
+  // One record, last, so that whoever waits for "listening on" has the whole report.
   log.info(
-    `sources through the API: ${shipcast.sources.directory.size} enabled at POST /api/sources/<id>/webhooks`,
+    { startup: startupFacts(config, shipcast, url) },
+    [`Shipcast ${VERSION} listening on ${url}`, ...describeStartup(config, shipcast)].join("\n  "),
   );
-  for (const line of describeRouting(shipcast)) log.info(line);
-  log.info(
+}
+
+/** The lines of the start-up summary after the first: store, sources, routing, outputs, … */
+export function describeStartup(config: Config, shipcast: Shipcast): string[] {
+  return [
+    `store: ${describeStoreLocation(config.database)}${
+      config.database.engine === "sqlite" && config.database.path !== ":memory:"
+        ? ", held by this process alone"
+        : ""
+    }`,
+    ...describeSources(config),
+    `sources through the API: ${shipcast.sources.directory.size} enabled at POST /api/sources/<id>/webhooks`,
+    ...describeRouting(shipcast),
     config.githubApp
       ? `GitHub App ${config.githubApp.appId}: installation clients available`
       : "GitHub App: off (set APP_ID and PRIVATE_KEY or PRIVATE_KEY_PATH to run as the GitHub App)",
-  );
-  log.info(
     config.adminToken
       ? "management API: on at /api/v1"
       : "management API: off (set SHIPCAST_ADMIN_TOKEN to enable /api/v1)",
-  );
-  log.info(
     config.encryptionKey
       ? "secrets at rest: encrypted with SHIPCAST_ENCRYPTION_KEY"
       : "secrets at rest: no key (the API refuses secrets until SHIPCAST_ENCRYPTION_KEY is set; openssl rand -base64 32)",
-  );
-  log.info(
     config.network.allowLocal
       ? "network guard: local networks allowed (ALLOW_LOCAL_NETWORK=true); metadata addresses blocked"
       : config.network.allowedNetworks.length > 0
         ? `network guard: public addresses and ${config.network.allowedNetworks.join(", ")} (ALLOWED_NETWORKS)`
         : "network guard: public addresses only (set ALLOW_LOCAL_NETWORK=true for receivers on your own network)",
-  );
-  if (!config.workers) log.info("workers: off in this process (SHIPCAST_WORKERS=false)");
-  const proxy = config.webhookProxyUrl
-    ? await startWebhookProxy(config.webhookProxyUrl, address.port, log)
-    : undefined;
-  // Last, so that whoever waits for this line has seen the whole start-up report.
-  log.info(`Shipcast ${VERSION} listening on http://${config.host ?? "localhost"}:${address.port}`);
+    config.metricsToken
+      ? "metrics: on at GET /metrics (bearer METRICS_TOKEN); readiness at GET /readyz"
+      : "metrics: off (set METRICS_TOKEN to enable GET /metrics); readiness at GET /readyz",
+    config.workers
+      ? `workers: on (${config.delivery.concurrency} deliveries at once)`
+      : "workers: off in this process (SHIPCAST_WORKERS=false)",
+  ];
+}
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${signal}: shutting down`);
-    await proxy?.stop();
-    await shipcast.close();
-    process.exit(0);
+/** The start-up summary as data, for JSON logs. */
+function startupFacts(config: Config, shipcast: Shipcast, url: string) {
+  return {
+    version: VERSION,
+    url,
+    store: config.database.engine,
+    sources: SOURCES.filter(
+      (source) => config.sources[source.name as keyof Config["sources"]]?.secret !== undefined,
+    ).map((source) => source.name),
+    routingFile: shipcast.routing.file ?? null,
+    targets: shipcast.routing.targets.size,
+    routes: shipcast.routing.routes.length,
+    outputs: shipcast.registry.kinds(),
+    githubApp: config.githubApp !== undefined,
+    api: config.adminToken !== undefined,
+    metrics: config.metricsToken !== undefined,
+    workers: config.workers,
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 /** `shipcast serve` (and `shipcast` alone): `main`, reporting a start that failed. */

@@ -7,6 +7,7 @@ import { createApiHandler } from "./api/node-listener.js";
 import { openApiDocument } from "./api/openapi.js";
 import { type Config, ConfigError } from "./config/env.js";
 import { loadRoutingFile, type RoutingConfig, RoutingFileError } from "./config/routing-file.js";
+import { deliveryLogObserver, observeAll } from "./delivery/delivery-observer.js";
 import { DeliveryWorker } from "./delivery/delivery-worker.js";
 import { LogRetention } from "./delivery/log-retention.js";
 import { ManualDelivery } from "./delivery/manual-delivery.js";
@@ -16,6 +17,7 @@ import { createProbot, handToProbot } from "./github-app.js";
 import { EventWorker } from "./ingest/event-worker.js";
 import { InboxWriter } from "./ingest/inbox-writer.js";
 import type { Logger } from "./logging/logger.js";
+import { createMetrics, type ShipcastMetrics } from "./metrics/shipcast-metrics.js";
 import { createSmtpTransport, emailNotifier } from "./notifiers/email/email.js";
 import { createGithubClients, type GithubClients } from "./notifiers/github/github-clients.js";
 import { githubCommentNotifier } from "./notifiers/github/github-comment.js";
@@ -46,6 +48,7 @@ import { SourceCrud } from "./services/sources/source-crud.js";
 import { SourceDirectory } from "./services/sources/source-directory.js";
 import { sourceStates } from "./services/sources/source-states.js";
 import { Sources } from "./services/sources/sources.js";
+import { SOURCES } from "./sources/index.js";
 import { openStore, type Store } from "./store/database.js";
 import { SecretBox, SecretBoxError } from "./store/secret-box.js";
 import { StickyComments } from "./store/sticky-comments-repository.js";
@@ -67,6 +70,8 @@ export interface Shipcast {
   registry: NotifierRegistry;
   /** The sources managed through the API. */
   sources: Sources;
+  /** The Prometheus metrics, when METRICS_TOKEN turns them on. */
+  metrics: ShipcastMetrics | undefined;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting requests, lets in-flight ones finish, stops the worker, closes the store. */
@@ -183,7 +188,7 @@ export async function createShipcast(
         allowedNetworks: config.network.allowedNetworks,
       },
     });
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { lock: "shipcast serve" });
   const sticky = new StickyComments(store.db);
   const box = config.encryptionKey ? new SecretBox(config.encryptionKey) : undefined;
   const buildHooks = new BuildHooks({
@@ -235,6 +240,7 @@ export async function createShipcast(
     }),
     health: new NotificationHealthTracker({
       planAlert: planner.planAlert,
+      log,
     }),
   });
   const sourceDirectory = new SourceDirectory({ db: store.db, box, log });
@@ -259,6 +265,14 @@ export async function createShipcast(
     throw error;
   }
   const { targets, planFollowUps } = planner;
+  const metrics = config.metricsToken
+    ? createMetrics({
+        store,
+        version: VERSION,
+        sources: SOURCES.map((source) => source.name),
+        kinds: registry.kinds(),
+      })
+    : undefined;
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
@@ -270,6 +284,7 @@ export async function createShipcast(
         concurrency: config.delivery.concurrency,
         timeoutMs: config.delivery.timeoutMs,
         retry: createRetryPolicy(config.delivery.retrySchedule),
+        observer: observeAll(deliveryLogObserver(log), metrics?.deliveries),
       })
     : undefined;
   const worker = config.workers
@@ -281,6 +296,7 @@ export async function createShipcast(
         planner: planner.plan,
         onDeliveries: () => deliveryWorker?.wake(),
         beforeBatch: () => notifications.refreshIfChanged(),
+        onProcessed: metrics && ((processed) => metrics.eventsProcessed(processed)),
       })
     : undefined;
   const inbox = new InboxWriter(store, () => worker?.wake());
@@ -339,6 +355,7 @@ export async function createShipcast(
     web,
     sources: (id) => sources.lookup(id),
     buildHooks: buildHookTriggers,
+    metrics,
   });
   const retention = config.workers
     ? new LogRetention({ store, retentionMs: config.delivery.logRetentionMs, log })
@@ -352,6 +369,7 @@ export async function createShipcast(
     routing,
     registry,
     sources,
+    metrics,
     async listen() {
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

@@ -16,6 +16,7 @@ const FLOORS = [
   "web",
   "api",
   "server",
+  "metrics",
   "services",
   "config",
   "ingest",

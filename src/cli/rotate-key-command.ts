@@ -5,6 +5,7 @@ import { DEFAULT_DATABASE_URL, envSchema, parseDatabaseUrl } from "../config/env
 import { openStore } from "../store/database.js";
 import { SecretBox } from "../store/secret-box.js";
 import { rotateSecrets, SecretRotationError } from "../store/secret-rotation.js";
+import { describeHolder, StoreLockedError } from "../store/sqlite-lock.js";
 import { jsonOption } from "./client-options.js";
 import { CliError, UsageError } from "./exit-codes.js";
 import { processOutput } from "./output.js";
@@ -68,7 +69,15 @@ Example:
       }
       const location = parseDatabaseUrl(url);
       if (!location) throw new CliError(`not a DATABASE_URL: ${url}`);
-      const store = await openStore(location);
+      let store: Awaited<ReturnType<typeof openStore>>;
+      try {
+        store = await openStore(location, { lock: "shipcast rotate-key" });
+      } catch (error) {
+        if (!(error instanceof StoreLockedError)) throw error;
+        throw new CliError(
+          `nothing was changed: the SQLite file ${error.file} is in use by ${describeHolder(error.holder)}; rotate-key runs offline: stop Shipcast first`,
+        );
+      }
       let rotated: Awaited<ReturnType<typeof rotateSecrets>>;
       try {
         rotated = await rotateSecrets(store, from, to);

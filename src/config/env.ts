@@ -299,6 +299,28 @@ export const envSchema = z.object({
     .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
     .optional()
     .transform((value) => value ?? "info"),
+  // --- Operating: logs and metrics (README "Logs" and "Metrics").
+  /**
+   * `pretty` (lines for people, pino-pretty) or `json` (one JSON object a line, for log
+   * pipelines). Default: pretty when standard output is a terminal, JSON otherwise.
+   */
+  LOG_FORMAT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value?.trim().toLowerCase();
+      if (text === undefined || text === "") return undefined;
+      if (text === "pretty" || text === "json") return text;
+      ctx.addIssue({ code: "custom", message: `expected pretty or json, got "${value}"` });
+      return z.NEVER;
+    }),
+  /**
+   * Bearer token that Prometheus presents to `GET /metrics`; the endpoint is off (404) while
+   * unset.
+   */
+  METRICS_TOKEN: optionalSecret.refine((value) => value === undefined || value.length >= 16, {
+    message: "must be at least 16 characters (try: openssl rand -hex 32)",
+  }),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -317,6 +339,10 @@ export interface Config {
   publicUrl: string | undefined;
   workers: boolean;
   logLevel: Env["LOG_LEVEL"];
+  /** LOG_FORMAT; undefined: pretty on a terminal, JSON otherwise. */
+  logFormat: "pretty" | "json" | undefined;
+  /** METRICS_TOKEN: `GET /metrics` is served only when set. */
+  metricsToken: string | undefined;
   sources: {
     github: { secret: string | undefined };
     gitlab: { secret: string | undefined };
@@ -384,6 +410,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     workers: e.SHIPCAST_WORKERS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metricsToken: e.METRICS_TOKEN,
     sources: {
       github: { secret: e.WEBHOOK_SECRET },
       gitlab: { secret: e.GITLAB_WEBHOOK_SECRET },

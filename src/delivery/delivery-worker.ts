@@ -15,6 +15,7 @@ import {
 } from "../store/deliveries-repository.js";
 import type { Database } from "../store/schema.js";
 import { attemptRecordOf } from "./attempt-record.js";
+import { type DeliveryObserver, finishedAttemptOf } from "./delivery-observer.js";
 import type { FollowUpPlanner, TargetDirectory } from "./delivery-plan.js";
 import { type FollowUps, followUpsOf, writeSkippedFollowUps } from "./follow-ups.js";
 import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
@@ -77,6 +78,8 @@ export interface DeliveryWorkerOptions {
   pollIntervalMs?: number;
   /** Health of the targets that track it; absent: every target is always active. */
   health?: TargetHealth;
+  /** Told of every recorded attempt and superseded delivery (the log, the metrics). */
+  observer?: DeliveryObserver;
 }
 
 /** The kinds whose notifiers want every event (never superseded). */
@@ -199,7 +202,7 @@ export class DeliveryWorker {
   }
 
   private async claimAndStart(limit: number): Promise<number> {
-    const { store, timeoutMs, log } = this.options;
+    const { store, timeoutMs } = this.options;
     const now = Date.now();
     // The lease outlives a wait in the buffer (at most one attempt's timeout) plus the attempt
     // itself, so only a dead process loses one.
@@ -211,9 +214,7 @@ export class DeliveryWorker {
       limit,
       everyEventKinds: this.everyEventKinds,
     });
-    for (const row of superseded) {
-      log.info({ delivery: row.id, target: row.target }, "delivery superseded by a newer event");
-    }
+    if (superseded.length > 0) this.options.observer?.superseded(superseded);
     this.queued.push(...claimed);
     this.pump();
     if (superseded.length > 0 && claimed.length === 0) this.woken = true;
@@ -356,5 +357,6 @@ export class DeliveryWorker {
       outcome && { target: delivery.target, outcome },
       followUps,
     );
+    this.options.observer?.attemptFinished(finishedAttemptOf(delivery, record));
   }
 }

@@ -11,6 +11,7 @@ import {
   markEventProcessed,
 } from "../store/events-repository.js";
 import type { EventStatus } from "../store/schema.js";
+import { logProcessed } from "./event-log.js";
 
 /** What processing decided for one inbox row. */
 export interface ProcessedEvent {
@@ -18,6 +19,8 @@ export interface ProcessedEvent {
   status: Exclude<EventStatus, "pending">;
   event?: DeployEvent;
   reason?: string;
+  /** Deliveries written for the event (routing ran: with a planner only). */
+  deliveries?: number;
 }
 
 export interface EventWorkerOptions {
@@ -45,6 +48,8 @@ export interface EventWorkerOptions {
    * another process created). Errors are logged; the batch proceeds with what is known.
    */
   beforeBatch?: () => Promise<void>;
+  /** Told of each committed batch (the metrics); must not throw. */
+  onProcessed?: (processed: readonly ProcessedEvent[]) => void;
 }
 
 /**
@@ -120,6 +125,7 @@ export class EventWorker {
             now,
           );
           deliveries += planned.length;
+          result.deliveries = planned.length;
         }
         await markEventProcessed(trx, row.id, {
           status: result.status,
@@ -132,6 +138,8 @@ export class EventWorker {
       return results;
     });
     if (deliveries > 0) this.options.onDeliveries?.();
+    for (const result of processed) logProcessed(this.options.log, result);
+    if (processed.length > 0) this.options.onProcessed?.(processed);
     if (processed.length > 0 && this.options.afterCommit) {
       try {
         await this.options.afterCommit(processed);

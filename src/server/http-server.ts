@@ -3,12 +3,14 @@ import type { Socket } from "node:net";
 import type { Config } from "../config/env.js";
 import type { InboxWriter } from "../ingest/inbox-writer.js";
 import type { Logger } from "../logging/logger.js";
+import type { ShipcastMetrics } from "../metrics/shipcast-metrics.js";
 import type { BuildHookTriggers } from "../services/build-hooks/build-hook-triggers.js";
 import { SOURCES } from "../sources/index.js";
 import type { Store } from "../store/database.js";
 import { createBuildHookRoute, isBuildHookPath } from "./build-hook-route.js";
 import { ByteBudget } from "./byte-budget.js";
 import { limitConnectionsPerAddress } from "./connection-limits.js";
+import { createMetricsRoute } from "./metrics-route.js";
 import { sendError, sendJson } from "./respond.js";
 import {
   createSourceRoute,
@@ -16,6 +18,7 @@ import {
   PER_SOURCE_ROUTE,
   type SourceLookup,
 } from "./source-route.js";
+import type { WebhookRequest } from "./webhook-log.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -36,7 +39,12 @@ export interface HttpServerOptions {
   web?: (req: IncomingMessage, res: ServerResponse, url: URL, path: string) => Promise<void>;
   /** `POST /build_hooks/<token>` (see `build-hook-route.ts`); absent: no such route. */
   buildHooks?: Pick<BuildHookTriggers, "find" | "accept">;
+  /** The metrics: fed by the source routes, served at `/metrics` when METRICS_TOKEN is set. */
+  metrics?: ShipcastMetrics;
 }
+
+/** How long `/readyz` waits for the store before it answers that the store does not answer. */
+export const READINESS_TIMEOUT_MS = 2000;
 
 /**
  * The HTTP front door: a bare `node:http` server, because the ingest path must stay as fast as
@@ -46,9 +54,15 @@ export interface HttpServerOptions {
  * connections, per address and in all.
  */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const { config, store, inbox, log, version, api, web, sources } = options;
+  const { config, store, inbox, log, version, api, web, sources, metrics } = options;
   const { limits } = config;
   const budget = new ByteBudget(limits.maxInflightBytes);
+  const metricsRoute =
+    metrics && config.metricsToken
+      ? createMetricsRoute({ token: config.metricsToken, metrics })
+      : undefined;
+  const onRequest =
+    metrics && ((r: WebhookRequest) => metrics.webhookAnswered(r.source, r.outcome, r.reason));
   const sourceRoutes = new Map<string, Handler>(
     SOURCES.map((source) => [
       source.route,
@@ -59,6 +73,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
         budget,
         inbox,
         log,
+        onRequest,
       }),
     ]),
   );
@@ -69,6 +84,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     budget,
     inbox,
     log,
+    onRequest,
   });
   const buildHookRoute =
     options.buildHooks && createBuildHookRoute({ triggers: options.buildHooks, budget, log });
@@ -109,6 +125,25 @@ export function createHttpServer(options: HttpServerOptions): Server {
         sendJson(res, 503, { status: "unavailable", error: "the store does not answer" });
       }
       return;
+    }
+
+    // Readiness, unlike liveness: whether this process can serve now. During start-up the
+    // starting server answers it 503 (see `starting-server.ts`).
+    if (path === "/readyz") {
+      try {
+        await within(store.ping(), READINESS_TIMEOUT_MS);
+        sendJson(res, 200, { status: "ready" });
+      } catch (error) {
+        log.warn({ err: error }, "readiness check: store unavailable");
+        sendJson(res, 503, { status: "unavailable", error: "the store does not answer" });
+      }
+      return;
+    }
+
+    // Off without METRICS_TOKEN: 404 here, not the dashboard's sign-in page.
+    if (path === "/metrics") {
+      if (metricsRoute) return metricsRoute(req, res);
+      return sendError(res, 404, `no route for ${req.method} ${path}`);
     }
 
     // The status document: for JSON clients at `/` (the dashboard answers browsers there).
@@ -163,6 +198,15 @@ export function createHttpServer(options: HttpServerOptions): Server {
     socket.destroy();
   });
   return server;
+}
+
+/** `promise`, or a rejection once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The raw answer to a request the parser refused or a client past its time limit. */

@@ -23,6 +23,8 @@ export const githubSource: EnvironmentSource = {
   route: "/api/github/webhooks",
   secretSetting: "WEBHOOK_SECRET",
   mediaTypes: ["application/json", "application/x-www-form-urlencoded"],
+  signatureHeaders: ["X-Hub-Signature-256"],
+  deliveryIdHeaders: ["X-GitHub-Delivery"],
 
   async verifyHeaders(_secret, headers) {
     return SIGNATURE.test(header(headers, "x-hub-signature-256") ?? "");

@@ -19,6 +19,8 @@ export const gitlabSource: EnvironmentSource = {
   route: "/api/gitlab/webhooks",
   secretSetting: "GITLAB_WEBHOOK_SECRET",
   mediaTypes: ["application/json"],
+  signatureHeaders: ["X-Gitlab-Token"],
+  deliveryIdHeaders: ["X-Gitlab-Event-UUID", "Idempotency-Key"],
 
   async verifyHeaders(secret, headers) {
     const token = header(headers, "x-gitlab-token");

@@ -25,6 +25,8 @@ export const netlifySource: EnvironmentSource = {
   route: "/api/netlify/webhooks",
   secretSetting: "NETLIFY_JWS_SECRET",
   mediaTypes: ["application/json"],
+  signatureHeaders: ["X-Webhook-Signature", "X-Nf-Sign"],
+  // Netlify sends no delivery id: the log shows the deploy id and state (the dedupe key).
 
   async verifyHeaders(secret, headers) {
     return (await signedBodyHash(secret, headers)) !== undefined;

@@ -47,6 +47,13 @@ export interface SourceDefinition {
   /** Accepted media types; anything else is answered 415. */
   mediaTypes: readonly string[];
   /**
+   * The headers that carry the signature or token, as the provider spells them, for the log of
+   * a 401 (whether one was missing or did not verify; never their values).
+   */
+  signatureHeaders?: readonly string[];
+  /** The headers that carry the sender's own id of the delivery, for the log (first present). */
+  deliveryIdHeaders?: readonly string[];
+  /**
    * What the headers alone can prove, checked before a byte of the body is read so that an
    * unauthenticated sender costs no memory: a missing or malformed signature header, a token that
    * is the secret itself (compared in constant time), a signed token's own signature. False is

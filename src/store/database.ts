@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.js";
 import type { Database, EventStatus } from "./schema.js";
+import { lockSqliteFile } from "./sqlite-lock.js";
 import { withStatementCache } from "./statement-cache.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -55,13 +56,27 @@ export type StoreLocation =
   | { engine: "sqlite"; path: string }
   | { engine: "postgres"; url: string };
 
+export interface OpenStoreOptions {
+  /**
+   * Hold the SQLite file for this process while the store is open (see `sqlite-lock.ts`), in
+   * the name of this command (`shipcast serve`): another process holding it makes `openStore`
+   * throw `StoreLockedError`. No lock on PostgreSQL (several processes share it) or in memory.
+   */
+  lock?: string;
+}
+
 /**
  * Opens the store at `location`, creating the SQLite file's folder if needed, and runs the
  * migrations.
  */
-export async function openStore(location: StoreLocation): Promise<Store> {
+export async function openStore(
+  location: StoreLocation,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
   const store =
-    location.engine === "sqlite" ? openSqlite(location.path) : openPostgres(location.url);
+    location.engine === "sqlite"
+      ? openSqlite(location.path, options.lock)
+      : openPostgres(location.url);
   try {
     const schema =
       store.engine === "postgres"
@@ -76,10 +91,18 @@ export async function openStore(location: StoreLocation): Promise<Store> {
   return store;
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, lockFor: string | undefined): Store {
   const file = path === ":memory:" ? ":memory:" : resolve(path);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new BetterSqlite3(file);
+  // Before the file is opened: a second process must not even run the migrations.
+  const lock = file !== ":memory:" && lockFor ? lockSqliteFile(file, lockFor) : undefined;
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(file);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   sqlite.pragma("journal_mode = WAL");
   // FULL: a commit is on disk before the 202 goes out. Group commits keep this cheap.
   sqlite.pragma("synchronous = FULL");
@@ -135,8 +158,12 @@ function openSqlite(path: string): Store {
     async close() {
       if (closed) return;
       closed = true;
-      await db.destroy();
-      if (sqlite.open) sqlite.close();
+      try {
+        await db.destroy();
+        if (sqlite.open) sqlite.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }
@@ -145,6 +172,9 @@ function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // Nor one in use (a transaction open when the server restarts or the network drops): its
+  // query fails with the error already, and an 'error' event without a listener would throw.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

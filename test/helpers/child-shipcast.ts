@@ -18,14 +18,19 @@ export interface ChildShipcast {
   stop(): Promise<number | null>;
 }
 
+/** What `spawnShipcast` waits for: the line that says the server listens, with its port. */
+export const LISTENING = /listening on http:\/\/[^:]+:(\d+)/;
+
 /**
  * Shipcast as a real child process, started the way `npm start` starts it (tsx src/main.ts), on
  * an ephemeral loopback port, with local networks allowed (test receivers are on loopback) unless
- * `env` says otherwise; resolves once it logs that it is listening.
+ * `env` says otherwise; resolves once it logs that it is listening (or `waitFor`, whose first
+ * group is the port).
  */
 export async function spawnShipcast(
   env: Record<string, string>,
   cwd: string = ROOT,
+  waitFor: RegExp = LISTENING,
 ): Promise<ChildShipcast> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN], {
     cwd,
@@ -54,7 +59,7 @@ export async function spawnShipcast(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Shipcast did not start:\n${text}`)), 20_000);
     const check = () => {
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(text);
+      const match = waitFor.exec(text);
       if (match) {
         clearTimeout(timer);
         child.stdout?.off("data", check);

@@ -7,6 +7,7 @@
 import type { Transaction } from "kysely";
 import type { PlannedDelivery } from "../../delivery/delivery-plan.js";
 import type { DeployEvent } from "../../events/deploy-event.js";
+import type { Logger } from "../../logging/logger.js";
 import { eventOrder, insertDeliveries } from "../../store/deliveries-repository.js";
 import { insertSystemEvent } from "../../store/events-repository.js";
 import {
@@ -23,6 +24,8 @@ export type PlanAlert = (event: DeployEvent) => PlannedDelivery[];
 export interface NotificationHealthTrackerOptions {
   /** Routes an alert event; an empty answer writes no alert. */
   planAlert: PlanAlert;
+  /** Where a change of state (paused, disabled, recovered) is logged, at `warn`. */
+  log?: Logger;
 }
 
 /** A change of state as announced: when, with which counts, and its history row. */
@@ -83,6 +86,11 @@ export class NotificationHealthTracker {
       disabledUntil: next.health.disabledUntil,
       actor: "deliveries",
     });
+    const { state, reason } = next.change;
+    this.options.log?.warn(
+      { notification: { id, kind: row.kind, state, reason } },
+      `notification ${id} (${row.kind}${row.description ? ` "${row.description}"` : ""}): ${reason.startsWith(state) ? reason : `${state === "active" ? "recovered" : state}, ${reason}`}`,
+    );
     if (next.change.announce) {
       await this.announce(trx, row, {
         ...next.change,
