@@ -18,6 +18,7 @@ import type { ApiApp, ApiEnv } from "./api-env.js";
 import { listOf, pageQuery } from "./api-schemas.js";
 import { jsonBody } from "./json-body.js";
 import { problemsBody } from "./problems.js";
+import { requestOrigin } from "./request-origin.js";
 import {
   E401,
   E403,
@@ -41,14 +42,8 @@ const TAG = "build hooks";
  * Where this Shipcast is reached, for the hook's URL: the forwarded scheme and host a reverse
  * proxy passes on (`X-Forwarded-Proto`, `X-Forwarded-Host`), else the request's own.
  */
-export function publicOrigin(c: Context<ApiEnv>): string {
-  const own = new URL(c.req.url);
-  const first = (name: string) => c.req.header(name)?.split(",", 1)[0]?.trim() || undefined;
-  const proto = first("x-forwarded-proto");
-  const host = first("x-forwarded-host");
-  const scheme = proto === "https" || proto === "http" ? proto : own.protocol.replace(/:$/, "");
-  const authority = host !== undefined && /^[A-Za-z0-9.[\]:-]+$/.test(host) ? host : own.host;
-  return `${scheme}://${authority}`;
+function publicOrigin(c: Context<ApiEnv>): string {
+  return requestOrigin(c, { forwardedHost: true });
 }
 
 /** Registers the build hook routes on `app`. */

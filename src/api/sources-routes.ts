@@ -3,7 +3,6 @@
  * the environment-variable sources read-only, and the JSON Schema of the generic body.
  */
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import {
   sourceCreateSchema,
   sourcePatchSchema,
@@ -15,10 +14,11 @@ import {
   type Sources,
 } from "../services/sources/sources.js";
 import { genericBodyJsonSchema } from "../sources/generic-body.js";
-import type { ApiApp, ApiEnv } from "./api-env.js";
+import type { ApiApp } from "./api-env.js";
 import { errorSchema, listOf } from "./api-schemas.js";
 import { jsonBody } from "./json-body.js";
 import { problemsBody } from "./problems.js";
+import { requestOrigin } from "./request-origin.js";
 import {
   E401,
   E403,
@@ -180,16 +180,4 @@ export function sourcesRoutes(app: ApiApp, options: SourcesRoutesOptions): void 
     }),
     (c) => c.json(genericBodyJsonSchema(), 200, { "content-type": "application/schema+json" }),
   );
-}
-
-/**
- * The origin this request was sent to, for URLs when PUBLIC_URL is unset: its Host, and the
- * protocol a reverse proxy says it received (`X-Forwarded-Proto`).
- */
-function requestOrigin(c: Context<ApiEnv>): string {
-  const url = new URL(c.req.url);
-  const forwarded = c.req.header("x-forwarded-proto")?.split(",", 1)[0]?.trim().toLowerCase();
-  const protocol =
-    forwarded === "http" || forwarded === "https" ? forwarded : url.protocol.slice(0, -1);
-  return `${protocol}://${url.host}`;
 }

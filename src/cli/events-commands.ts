@@ -1,24 +1,9 @@
 import { type Command, Option } from "commander";
+import type { EventSummary } from "../services/events/events-service.js";
 import type { ApiClient } from "./api-client.js";
 import { apiCommand, apiContext, positiveInteger } from "./client-options.js";
 import { type DeliverySummary, deliveryColumns } from "./deliveries-commands.js";
 import { type Column, cell, fields, type Output, type Page, printPage, table } from "./output.js";
-
-/** An event as the API lists it. */
-export interface EventSummary {
-  id: string;
-  source: string;
-  /** The source that received it (src_…, env_github); null for Shipcast's own events. */
-  source_id?: string | null;
-  source_event: string | null;
-  status: string;
-  reason: string | null;
-  kind: string | null;
-  project: string | null;
-  environment: string | null;
-  received_at: string;
-  processed_at: string | null;
-}
 
 interface EventDetail extends EventSummary {
   headers: Record<string, string> | null;

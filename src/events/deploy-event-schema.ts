@@ -20,6 +20,7 @@ import {
   ENVIRONMENT_TYPES,
   EVENT_SOURCES,
 } from "./deploy-event.js";
+import { publishedJsonSchema } from "./published-json-schema.js";
 
 /** `$id` of the published JSON Schema; its last segment is the event schema version. */
 export const DEPLOY_EVENT_JSON_SCHEMA_ID = `https://shipcast.dev/schemas/event/v${DEPLOY_EVENT_SCHEMA_VERSION}.json`;
@@ -245,21 +246,13 @@ export const DEPLOY_EVENT_SCHEMA_MATCHES: MutuallyAssignable<
  * `undefined` fields), and leaves objects open to fields added by later additive changes.
  */
 export function deployEventJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(webhookBodySchema, {
-    target: "draft-2020-12",
-    // The input side: no `additionalProperties: false` (receivers must accept new fields).
-    io: "input",
-  }) as Record<string, unknown>;
-  const { $schema, ...rest } = generated;
-  return {
-    $schema,
-    $id: DEPLOY_EVENT_JSON_SCHEMA_ID,
+  return publishedJsonSchema(webhookBodySchema, {
+    id: DEPLOY_EVENT_JSON_SCHEMA_ID,
     title: `Shipcast deploy event, schema version ${DEPLOY_EVENT_SCHEMA_VERSION}`,
-    ...rest,
     description:
       "The JSON body of Shipcast's outgoing webhooks: one normalized deploy event and `id`, " +
       "Shipcast's id of the event. Headers carry the delivery id (`X-Shipcast-Delivery`, stable " +
       "across retries) and the signatures. New optional fields may be added without a version " +
       "change; receivers must ignore fields they do not know.",
-  };
+  });
 }

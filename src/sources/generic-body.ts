@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ENVIRONMENT_TYPES } from "../events/deploy-event.js";
+import { publishedJsonSchema } from "../events/published-json-schema.js";
 
 /** The kinds a generic report may have. */
 export const GENERIC_KINDS = [
@@ -98,19 +99,12 @@ export function genericBodyProblems(error: z.ZodError): string {
 
 /** The JSON Schema (draft 2020-12) of the generic body, as served. */
 export function genericBodyJsonSchema(): Record<string, unknown> {
-  const generated = z.toJSONSchema(genericBodySchema, {
-    target: "draft-2020-12",
-    io: "input",
-  }) as Record<string, unknown>;
-  const { $schema, ...rest } = generated;
-  return {
-    $schema,
-    $id: GENERIC_BODY_JSON_SCHEMA_ID,
+  return publishedJsonSchema(genericBodySchema, {
+    id: GENERIC_BODY_JSON_SCHEMA_ID,
     title: "Shipcast generic deploy report",
-    ...rest,
     description:
       "The JSON body a generic source accepts at POST /api/sources/<id>/webhooks, signed with " +
       "Standard Webhooks (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) or " +
       "X-Hub-Signature-256. Unknown fields are refused, so that a misspelt one is not lost.",
-  };
+  });
 }

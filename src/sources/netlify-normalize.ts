@@ -34,6 +34,7 @@ import {
   requireTimestamp,
   withMalformedContext,
 } from "./json-access.js";
+import { readForgeUrl, repositoryAt } from "./repository-url.js";
 
 const EVENT_KINDS = new Map<string, DeployEventKind>([
   ["deploy_building", "deploy.started"],
@@ -187,32 +188,14 @@ function repositoryFromCommitUrl(
   commitUrl: string | undefined,
   options: NormalizeOptions,
 ): RepositoryRef | undefined {
-  const url = parseUrl(commitUrl);
-  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    return undefined;
-  }
-  const isOneOf = (hosts: string[]) =>
-    hosts.some((host) => {
-      const wanted = host.toLowerCase();
-      return wanted === url.host || wanted === url.hostname;
-    });
-  const segments = url.pathname.split("/").filter((segment) => segment !== "");
-
-  let host: RepositoryRef["host"];
-  let pathSegments: string[];
-  if (isOneOf(options.githubHosts)) {
-    host = "github";
-    pathSegments = segments.slice(0, 2);
-    if (pathSegments.length < 2) return undefined;
-  } else if (isOneOf(options.gitlabHosts) || url.pathname.includes("/-/commit/")) {
-    host = "gitlab";
-    pathSegments = segments.slice(0, gitlabPathEnd(segments));
-    if (pathSegments.length < 2) return undefined;
-  } else {
-    return undefined;
-  }
-  const fullPath = pathSegments.join("/");
-  return { host, origin: url.origin, fullPath, url: `${url.origin}/${fullPath}` };
+  const forge = readForgeUrl(commitUrl, options);
+  if (forge === undefined) return undefined;
+  const { url, segments } = forge;
+  const host = forge.host ?? (url.pathname.includes("/-/commit/") ? "gitlab" : undefined);
+  if (host === undefined) return undefined;
+  const path =
+    host === "github" ? segments.slice(0, 2) : segments.slice(0, gitlabPathEnd(segments));
+  return repositoryAt(host, url, path);
 }
 
 /** Index where a GitLab project path ends: before `/-/commit/`, else before `/commit/`. */

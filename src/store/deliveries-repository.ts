@@ -8,6 +8,7 @@ import type {
   DeliveryAttemptsTable,
   DeliveryStatus,
 } from "./schema.js";
+import { countDeliveryStatuses } from "./status-counts.js";
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
 export type AttemptRow = Selectable<DeliveryAttemptsTable>;
@@ -375,20 +376,7 @@ export async function getDelivery(
 export async function countDeliveriesByStatus(
   db: Kysely<Database>,
 ): Promise<Record<DeliveryStatus, number>> {
-  const rows = await db
-    .selectFrom("deliveries")
-    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
-    .groupBy("status")
-    .execute();
-  const counts: Record<DeliveryStatus, number> = {
-    pending: 0,
-    succeeded: 0,
-    failed: 0,
-    superseded: 0,
-    skipped: 0,
-  };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  return countDeliveryStatuses(db);
 }
 
 /** Inserts a delivery that is being attempted right now (a test send), inside `trx`. */

@@ -3,6 +3,7 @@ import type { Engine } from "./database.js";
 import { EVENT_KIND_SQL, EVENT_PROJECT_SQL, eventField } from "./event-fields.js";
 import { newId } from "./ids.js";
 import type { Database, EventStatus, EventsTable } from "./schema.js";
+import { countEventStatuses } from "./status-counts.js";
 
 export type EventRow = Selectable<EventsTable>;
 
@@ -127,14 +128,7 @@ export async function getEvent(
 export async function countEventsByStatus(
   db: Kysely<Database>,
 ): Promise<Record<EventStatus, number>> {
-  const rows = await db
-    .selectFrom("events")
-    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
-    .groupBy("status")
-    .execute();
-  const counts: Record<EventStatus, number> = { pending: 0, processed: 0, ignored: 0, failed: 0 };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  return countEventStatuses(db);
 }
 
 /**

@@ -28,6 +28,19 @@ export function newId(prefix: string): string {
   return `${prefix}_${ulid()}`;
 }
 
+/** Lower-case Crockford base-32: no i, l, o or u, so a random id reads and types unambiguously. */
+const SLUG_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/**
+ * `prefix` + `characters` random lower-case base-32 characters (5 random bits each), for public
+ * ids that must not be guessable or tell when they were made (`ntf_…`, `src_…`, `bhk_…`).
+ */
+export function newRandomId(prefix: string, characters: number): string {
+  let slug = "";
+  for (const byte of randomBytes(characters)) slug += SLUG_ALPHABET[byte & 31];
+  return `${prefix}${slug}`;
+}
+
 /**
  * The smallest id of `prefix` minted at or after `time`: ids sort by their time, so
  * `id >= idFloor("evt", t)` selects what was created since `t` on the primary key alone.

@@ -6,6 +6,7 @@ import type {
   NotificationStateChangesTable,
   NotificationsTable,
 } from "./schema.js";
+import { tableStamp } from "./table-stamp.js";
 
 export type NotificationRow = Selectable<NotificationsTable>;
 export type StateChangeRow = Selectable<NotificationStateChangesTable>;
@@ -28,20 +29,9 @@ export async function listNotificationRows(db: Db): Promise<NotificationRow[]> {
   return db.selectFrom("notifications").selectAll().orderBy("id").execute();
 }
 
-/**
- * What the table looks like now, as one comparable string (count, last change, enabled ones):
- * one small query that tells a reader whether its copy is stale.
- */
+/** The table's stamp (see `tableStamp`): tells a reader whether its copy is stale. */
 export async function notificationsStamp(db: Db): Promise<string> {
-  const row = await db
-    .selectFrom("notifications")
-    .select((eb) => [
-      eb.fn.countAll<number | string>().as("n"),
-      eb.fn.max("updated_at").as("updated"),
-      eb.fn.sum<number | string | null>("enabled").as("enabled"),
-    ])
-    .executeTakeFirst();
-  return `${Number(row?.n ?? 0)}|${row?.updated ?? ""}|${Number(row?.enabled ?? 0)}`;
+  return tableStamp(db, "notifications");
 }
 
 /** Updates a notification; false when it does not exist. */

@@ -7,21 +7,14 @@ import type { Kysely } from "kysely";
 import type { DeliveryRow } from "./deliveries-repository.js";
 import { idFloor } from "./ids.js";
 import type { Database, DeliveryStatus, EventStatus } from "./schema.js";
+import { countDeliveryStatuses, countEventStatuses } from "./status-counts.js";
 
 /** Events received since `since`, by status. */
 export async function countEventsSince(
   db: Kysely<Database>,
   since: Date,
 ): Promise<Record<EventStatus, number>> {
-  const rows = await db
-    .selectFrom("events")
-    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
-    .where("id", ">=", idFloor("evt", since.getTime()))
-    .groupBy("status")
-    .execute();
-  const counts: Record<EventStatus, number> = { pending: 0, processed: 0, ignored: 0, failed: 0 };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  return countEventStatuses(db, since);
 }
 
 /** Deliveries created since `since`, by status. */
@@ -29,21 +22,7 @@ export async function countDeliveriesSince(
   db: Kysely<Database>,
   since: Date,
 ): Promise<Record<DeliveryStatus, number>> {
-  const rows = await db
-    .selectFrom("deliveries")
-    .select(["status", (eb) => eb.fn.countAll<number | string>().as("n")])
-    .where("id", ">=", idFloor("dlv", since.getTime()))
-    .groupBy("status")
-    .execute();
-  const counts: Record<DeliveryStatus, number> = {
-    pending: 0,
-    succeeded: 0,
-    failed: 0,
-    superseded: 0,
-    skipped: 0,
-  };
-  for (const row of rows) counts[row.status] = Number(row.n);
-  return counts;
+  return countDeliveryStatuses(db, since);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The `sources` table: sources managed through the API. */
 import type { Insertable, Kysely, Selectable, Transaction, Updateable } from "kysely";
 import type { Database, SourcesTable } from "./schema.js";
+import { tableStamp } from "./table-stamp.js";
 
 export type SourceRow = Selectable<SourcesTable>;
 
@@ -19,20 +20,9 @@ export async function listSourceRows(db: Db): Promise<SourceRow[]> {
   return db.selectFrom("sources").selectAll().orderBy("created_at").orderBy("id").execute();
 }
 
-/**
- * What the table looks like now, as one comparable string (count, last change, enabled ones):
- * one small query that tells a reader whether its copy is stale.
- */
+/** The table's stamp (see `tableStamp`): tells a reader whether its copy is stale. */
 export async function sourcesStamp(db: Db): Promise<string> {
-  const row = await db
-    .selectFrom("sources")
-    .select((eb) => [
-      eb.fn.countAll<number | string>().as("n"),
-      eb.fn.max("updated_at").as("updated"),
-      eb.fn.sum<number | string | null>("enabled").as("enabled"),
-    ])
-    .executeTakeFirst();
-  return `${Number(row?.n ?? 0)}|${row?.updated ?? ""}|${Number(row?.enabled ?? 0)}`;
+  return tableStamp(db, "sources");
 }
 
 /** Updates a source; false when it does not exist. */

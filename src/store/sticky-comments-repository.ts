@@ -46,13 +46,7 @@ export class StickyComments {
       })
       .onConflict((oc) => oc.columns(["provider", "repository", "number"]).doNothing())
       .execute();
-    return this.db
-      .selectFrom("sticky_comments")
-      .selectAll()
-      .where("provider", "=", key.provider)
-      .where("repository", "=", key.repository)
-      .where("number", "=", key.number)
-      .executeTakeFirstOrThrow();
+    return this.rowOf(key).executeTakeFirstOrThrow();
   }
 
   /**
@@ -132,12 +126,16 @@ export class StickyComments {
       .where("repository", "=", key.repository)
       .where("number", "=", key.number)
       .execute();
+    return this.rowOf(key).executeTakeFirst();
+  }
+
+  /** The query of the one row of `key` (the table's primary key). */
+  private rowOf(key: StickyKey) {
     return this.db
       .selectFrom("sticky_comments")
       .selectAll()
       .where("provider", "=", key.provider)
       .where("repository", "=", key.repository)
-      .where("number", "=", key.number)
-      .executeTakeFirst();
+      .where("number", "=", key.number);
   }
 }

@@ -15,6 +15,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { BUILD_HOOK_ID_PREFIX } from "../../notifiers/kit/build-hook.js";
+import { newRandomId } from "../../store/ids.js";
 
 /** Where build hooks are POSTed to: `/build_hooks/<token>`. */
 export const BUILD_HOOK_PATH_PREFIX = "/build_hooks/";
@@ -25,14 +26,9 @@ export const URL_TOKEN_BYTES = 24;
 /** Characters of the token kept (`url_hint`) to tell hooks apart. */
 const HINT_LENGTH = 4;
 
-const SLUG_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
-
 /** `bhk_` + 16 base-32 characters (80 random bits). */
 export function newBuildHookId(): string {
-  const bytes = randomBytes(16);
-  let slug = "";
-  for (const byte of bytes) slug += SLUG_ALPHABET[byte & 31];
-  return `${BUILD_HOOK_ID_PREFIX}${slug}`;
+  return newRandomId(BUILD_HOOK_ID_PREFIX, 16);
 }
 
 /** A fresh URL token: 24 random bytes, base64url. */

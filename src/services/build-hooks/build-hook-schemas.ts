@@ -9,7 +9,8 @@
  * write-only: answers show them as `…_set` flags, as for notifications.
  */
 import { z } from "zod";
-import { ENVIRONMENT_TYPES, type EnvironmentType } from "../../events/deploy-event.js";
+import { ENVIRONMENT_TYPES } from "../../events/deploy-event.js";
+import { environmentTypeSchema } from "../environment-type-schema.js";
 
 /** The targets a build hook can start. */
 export const BUILD_HOOK_TARGET_TYPES = ["github_workflow", "gitlab_pipeline", "url"] as const;
@@ -48,22 +49,6 @@ const refSchema = z
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .max(2048, { error: "must be at most 2048 characters" });
-
-/** Environment types, upper-cased (`production` is accepted for `PRODUCTION`). */
-const environmentType = z
-  .string()
-  .transform((value, ctx): EnvironmentType => {
-    const type = ENVIRONMENT_TYPES.find((known) => known === value.toUpperCase());
-    if (type === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `unknown environment type ${JSON.stringify(value)} (known: ${ENVIRONMENT_TYPES.join(", ")})`,
-      });
-      return z.NEVER;
-    }
-    return type;
-  })
-  .meta({ enum: [...ENVIRONMENT_TYPES] });
 
 /** A check that a record has at most `max` keys. */
 function atMost(max: number) {
@@ -189,7 +174,7 @@ export const buildHookTargetSchema = z.discriminatedUnion(
 const environmentSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    type: environmentType,
+    type: environmentTypeSchema,
   })
   .describe(
     "The environment build.requested events name, for routes' filters. Default production (PRODUCTION).",

@@ -15,7 +15,8 @@ import type { NotifierRegistry } from "../../notifiers/kit/registry.js";
 import type { Route } from "../../routing/route.js";
 import { listNotificationRows, notificationsStamp } from "../../store/notifications-repository.js";
 import type { Database } from "../../store/schema.js";
-import { envelopeKeyId, type SecretBox, SecretBoxError } from "../../store/secret-box.js";
+import type { SecretBox } from "../../store/secret-box.js";
+import { assertStoredSecretsOpen } from "../stored-secrets-check.js";
 import { decodeRow, type StoredNotification } from "./notification-codec.js";
 import { stateOf } from "./notification-health.js";
 import { NOTIFICATION_ID_PREFIX } from "./notification-id.js";
@@ -57,22 +58,13 @@ export class NotificationDirectory implements TargetDirectory {
    * key) stop the start with what to do, rather than failing every delivery later.
    */
   async load(): Promise<void> {
-    const { box } = this.options;
     const rows = await listNotificationRows(this.options.db);
-    const sealed = rows.filter((row) => row.secrets !== null);
-    if (sealed.length > 0 && box === undefined) {
-      throw new SecretBoxError(
-        `${sealed.length} stored notification(s) have encrypted secrets: set SHIPCAST_ENCRYPTION_KEY to the key they were stored with (a new key, from openssl rand -base64 32, cannot open them; delete those notifications to start over)`,
-      );
-    }
-    for (const row of sealed) {
-      const keyId = row.secrets === null ? undefined : envelopeKeyId(row.secrets);
-      if (box !== undefined && keyId !== box.keyId) {
-        throw new SecretBoxError(
-          `notification ${row.id} was stored with another SHIPCAST_ENCRYPTION_KEY (key id ${keyId}; this key is ${box.keyId}): start with the key it was stored with`,
-        );
-      }
-    }
+    assertStoredSecretsOpen(
+      rows,
+      this.options.box,
+      "notification",
+      "a new key, from openssl rand -base64 32,",
+    );
     await this.reload();
   }
 

@@ -8,11 +8,8 @@
  * `…_set` flags for secrets, GitLab's SSL verification and branch filter.
  */
 import { z } from "zod";
-import {
-  DEPLOY_EVENT_KINDS,
-  ENVIRONMENT_TYPES,
-  type EnvironmentType,
-} from "../../events/deploy-event.js";
+import { DEPLOY_EVENT_KINDS, type EnvironmentType } from "../../events/deploy-event.js";
+import { environmentTypeSchema } from "../environment-type-schema.js";
 
 /** Kinds that can be created through the API. */
 export const NOTIFICATION_KINDS = ["webhook", "slack", "email"] as const;
@@ -32,22 +29,6 @@ const eventKind = z.enum(DEPLOY_EVENT_KINDS, {
   error: (issue) =>
     `unknown event kind ${JSON.stringify(issue.input)} (known: ${DEPLOY_EVENT_KINDS.join(", ")})`,
 });
-
-/** Environment types, upper-cased (`production` is accepted for `PRODUCTION`). */
-const environmentType = z
-  .string()
-  .transform((value, ctx): EnvironmentType => {
-    const type = ENVIRONMENT_TYPES.find((known) => known === value.toUpperCase());
-    if (type === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `unknown environment type ${JSON.stringify(value)} (known: ${ENVIRONMENT_TYPES.join(", ")})`,
-      });
-      return z.NEVER;
-    }
-    return type;
-  })
-  .meta({ enum: [...ENVIRONMENT_TYPES] });
 
 /** RFC 9110 token characters: what a header name may be made of. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -106,7 +87,7 @@ const filterFields = {
     .describe('"all" or a list of event kinds. Default "all".'),
   /** Environment types (PRODUCTION, STAGING, DEVELOPMENT, PREVIEW). Default: every one. */
   environment_types: z
-    .array(environmentType)
+    .array(environmentTypeSchema)
     .max(4)
     .describe("Environment types (PRODUCTION, STAGING, DEVELOPMENT, PREVIEW). Empty: every one."),
   /** Project name patterns, case-insensitive, `*` wildcard. Default: every project. */

@@ -12,8 +12,9 @@ import type { Logger } from "../../logging/logger.js";
 import { sourceByName } from "../../sources/index.js";
 import type { SourceReceiver } from "../../sources/source.js";
 import type { Database } from "../../store/schema.js";
-import { envelopeKeyId, type SecretBox, SecretBoxError } from "../../store/secret-box.js";
+import type { SecretBox } from "../../store/secret-box.js";
 import { listSourceRows, sourcesStamp } from "../../store/sources-repository.js";
+import { assertStoredSecretsOpen } from "../stored-secrets-check.js";
 import { decodeSourceRow } from "./source-codec.js";
 
 export interface SourceDirectoryOptions {
@@ -49,21 +50,8 @@ export class SourceDirectory {
    * stop the start with what to do, rather than refusing every delivery later.
    */
   async load(): Promise<void> {
-    const { box } = this.options;
     const rows = await listSourceRows(this.options.db);
-    if (rows.length > 0 && box === undefined) {
-      throw new SecretBoxError(
-        `${rows.length} stored source(s) have encrypted secrets: set SHIPCAST_ENCRYPTION_KEY to the key they were stored with (a new key cannot open them; delete those sources to start over)`,
-      );
-    }
-    for (const row of rows) {
-      const keyId = envelopeKeyId(row.secrets);
-      if (box !== undefined && keyId !== box.keyId) {
-        throw new SecretBoxError(
-          `source ${row.id} was stored with another SHIPCAST_ENCRYPTION_KEY (key id ${keyId}; this key is ${box.keyId}): start with the key it was stored with`,
-        );
-      }
-    }
+    assertStoredSecretsOpen(rows, this.options.box, "source");
     await this.reload();
   }
 
