@@ -12,6 +12,12 @@ export interface DeliveryContext {
   attempt: number;
   /** Aborted when the per-attempt timeout (`DELIVERY_TIMEOUT_MS`) runs out. */
   signal: AbortSignal;
+  /**
+   * Scratch space shared by the deliveries of the same event in this process (`event` is then the
+   * same object too): a notifier may keep work there that is the same for every target, such as
+   * a serialized body, under a key of its own. Absent for manual sends.
+   */
+  memo?: Map<string, unknown>;
 }
 
 /** The request an attempt sent, for the delivery log; secrets must already be redacted. */
