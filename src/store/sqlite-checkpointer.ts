@@ -21,6 +21,8 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma("busy_timeout = 1000");
+// A checkpoint copies pages from the log to the file; it needs no cache of its own.
+db.pragma("cache_size = -256");
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
@@ -41,6 +43,8 @@ export function startCheckpointer(file: string, intervalMs = 250): Checkpointer 
   const worker = new Worker(THREAD_SOURCE, {
     eval: true,
     workerData: { file, driver, intervalMs },
+    // It holds next to nothing: a small heap keeps the thread from adding to the process's RSS.
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
   });
   // The thread only helps: should it fail, the main connection checkpoints by itself.
   worker.on("error", () => {});
