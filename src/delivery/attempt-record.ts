@@ -3,7 +3,7 @@
  * the deliveries the planner refused.
  */
 import type { AttemptResult } from "../notifiers/kit/notifier.js";
-import type { AttemptRecord } from "../store/deliveries-repository.js";
+import type { AttemptRecord } from "../store/delivery-records.js";
 
 /** Longest response excerpt kept in the delivery log. */
 export const RESPONSE_EXCERPT_LIMIT = 16 * 1024;

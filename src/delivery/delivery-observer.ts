@@ -5,7 +5,8 @@
  */
 import type { Logger } from "../logging/logger.js";
 import { printable } from "../logging/printable.js";
-import type { AttemptRecord, ClaimedDelivery } from "../store/deliveries-repository.js";
+import type { ClaimedDelivery } from "../store/delivery-claims.js";
+import type { AttemptRecord } from "../store/delivery-records.js";
 
 /** One attempt, once recorded. */
 export interface FinishedAttempt {

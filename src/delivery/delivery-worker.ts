@@ -5,14 +5,14 @@ import type { AttemptResult } from "../notifiers/kit/notifier.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { Store } from "../store/database.js";
 import {
-  type AttemptRecord,
   type ClaimedDelivery,
-  claimDueDeliveries,
+  claimDue,
   deferDelivery,
-  nextDueAt,
-  recordAttempts,
+  nextReadyAt,
   releaseAllLeases,
-} from "../store/deliveries-repository.js";
+} from "../store/delivery-claims.js";
+import { lockQueues } from "../store/delivery-queues.js";
+import { type AttemptRecord, writeAttempts } from "../store/delivery-records.js";
 import type { Database } from "../store/schema.js";
 import { attemptRecordOf } from "./attempt-record.js";
 import { type DeliveryObserver, finishedAttemptOf } from "./delivery-observer.js";
@@ -87,37 +87,61 @@ function everyEventKinds(registry: NotifierRegistry): Set<string> {
   return new Set(registry.kinds().filter((kind) => registry.get(kind)?.everyEvent === true));
 }
 
+/** An event as the attempts of its deliveries share it: parsed once, with a notifiers' memo. */
+interface SharedEvent {
+  event: DeployEvent;
+  memo: Map<string, unknown>;
+}
+
+/** An attempt's record waiting for the next round, with what commits with it. */
+interface PendingRecord {
+  record: AttemptRecord;
+  health?: { target: string; outcome: TargetOutcome };
+  followUps?: FollowUps;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Longest wait for more finished attempts before a round, when the buffer is not running low. */
+const GATHER_MS = 2;
+
 /**
  * The outbox workers: claim due deliveries (heads of their target-and-subject queues), call the
  * notifier with a timeout, record every attempt, and schedule the retry or finish. A claim is a
  * lease: if the process dies mid-attempt the lease runs out and the delivery is attempted again
  * (at-least-once, with the same delivery id). On SQLite, the one process frees leases at start.
+ *
+ * The store is used in rounds: one transaction records the attempts finished since the last
+ * round and claims what the buffer has room for, so the delivery that follows a recorded one in
+ * its queue is claimed in the very transaction that recorded it, by this process, without
+ * waiting for a poll.
  */
 export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Attempts running (their notifier call); a slot frees as soon as the call returns. */
   private inFlight = new Set<Promise<void>>();
-  /** Claimed (leased) deliveries waiting for a free slot: claims are made in batches. */
-  private queued: ClaimedDelivery[] = [];
   /**
-   * Attempt records waiting for the next group commit, with their target's health outcome and
-   * the deliveries they refused.
+   * Claimed (leased) deliveries waiting for a free slot: claims are made in batches, up to two
+   * slots' worth ahead of the running ones.
    */
-  private records: Array<{
-    record: AttemptRecord;
-    health?: { target: string; outcome: TargetOutcome };
-    followUps?: FollowUps;
-    done: () => void;
-  }> = [];
-  private flushScheduled = false;
+  private queued: ClaimedDelivery[] = [];
+  /** Attempts finished and not yet recorded: the next round writes them. */
+  private records: PendingRecord[] = [];
+  /** Parsed events by id, for the deliveries of one event claimed close together. */
+  private events = new Map<string, SharedEvent>();
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** Deliveries were written (or a queue moved on) since the last round. */
+  private newWork = false;
   private readonly pollIntervalMs: number;
   private readonly everyEventKinds: ReadonlySet<string>;
+  private readonly eventCacheSize: number;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.everyEventKinds = everyEventKinds(options.registry);
+    this.eventCacheSize = 8 * options.concurrency + 64;
   }
 
   async start(): Promise<void> {
@@ -131,36 +155,63 @@ export class DeliveryWorker {
     this.loop = this.run();
   }
 
-  /** Look for due deliveries now (new ones were written, or one finished). */
+  /** Look for due deliveries now (new ones were written, or a queue moved on). */
   wake(): void {
+    this.newWork = true;
+    this.nudge();
+  }
+
+  /** Resumes the loop if it sleeps (an attempt finished). */
+  private nudge(): void {
     this.woken = true;
     this.wakeUp?.();
   }
 
   /**
-   * Stops claiming, and waits for the attempts in flight to be recorded. Deliveries claimed but
-   * not started keep their lease until it runs out (SQLite frees it at the next start).
+   * Stops claiming, gives back the deliveries claimed but not started (due again at once, for
+   * any process), and waits for the attempts in flight to finish and be recorded.
    */
   async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.();
     await this.loop;
-    this.queued = [];
+    const until = new Date().toISOString();
+    const unstarted = this.queued.splice(0);
+    await Promise.all(
+      unstarted.map((delivery) =>
+        deferDelivery(this.options.store.db, {
+          id: delivery.id,
+          attempt: delivery.attempts,
+          until,
+        }).catch(() => {
+          // Its lease runs out instead (SQLite frees it at the next start).
+        }),
+      ),
+    );
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    while (this.records.length > 0) {
+      await this.round(0).catch((error: unknown) =>
+        this.options.log.error({ err: error }, "could not record delivery attempts"),
+      );
+    }
+  }
+
+  /** Deliveries this process can still take: two slots' worth ahead of the running ones. */
+  private room(): number {
+    return Math.max(0, 3 * this.options.concurrency - this.inFlight.size - this.queued.length);
   }
 
   private async run(): Promise<void> {
-    const { log, concurrency } = this.options;
+    const { log } = this.options;
     let failures = 0;
     while (this.running) {
       this.woken = false;
+      this.newWork = false;
+      const room = this.room();
       let claimed = 0;
-      // Claim up to two slots' worth ahead, so finished attempts are refilled without a claim
-      // (and its commit) per delivery.
-      const free = 2 * concurrency - this.inFlight.size - this.queued.length;
-      if (free >= concurrency) {
+      if (room > 0 || this.records.length > 0) {
         try {
-          claimed = await this.claimAndStart(free);
+          claimed = await this.round(room);
           failures = 0;
         } catch (error) {
           failures++;
@@ -168,23 +219,46 @@ export class DeliveryWorker {
         }
       }
       if (!this.running) break;
-      if (free < concurrency || (claimed > 0 && claimed === free)) {
-        // Busy: a finishing attempt wakes the loop when the buffer runs low.
-        await this.sleep(this.pollIntervalMs);
+      if (failures > 0) {
+        await this.sleep(Math.min(30_000, 250 * 2 ** failures));
         continue;
       }
-      if (this.woken && failures === 0) continue;
-      await this.sleep(
-        failures > 0 ? Math.min(30_000, 250 * 2 ** failures) : await this.idleDelay(),
-      );
+      if (this.records.length > 0 || this.woken || (claimed > 0 && claimed === room)) {
+        await this.gather();
+        continue;
+      }
+      // Busy (a finishing attempt wakes the loop), or idle until the next retry is due.
+      await this.sleep(this.room() === 0 ? this.pollIntervalMs : await this.idleDelay());
     }
   }
 
-  /** Until the next retry is due, at most the poll interval. */
+  /**
+   * Lets finishing attempts come in before the next round, so that one round records several:
+   * at most `GATHER_MS`, and not at all when the claimed buffer runs low or new deliveries wait
+   * (a queue's next delivery is claimed by the round that records the previous one).
+   */
+  private async gather(): Promise<void> {
+    await yieldToEventLoop();
+    const { concurrency } = this.options;
+    const until = performance.now() + GATHER_MS;
+    for (;;) {
+      const left = until - performance.now();
+      if (!this.running || this.newWork || left <= 0) return;
+      if (this.records.length >= concurrency || this.queued.length < concurrency) return;
+      this.woken = false;
+      await this.sleep(left);
+    }
+  }
+
+  /** Until the next queue head is ready, at most the poll interval. */
   private async idleDelay(): Promise<number> {
-    const due = await nextDueAt(this.options.store.db).catch(() => undefined);
-    if (!due) return this.pollIntervalMs;
-    return Math.max(5, Math.min(this.pollIntervalMs, Date.parse(due) - Date.now()));
+    const ready = await nextReadyAt(this.options.store.db).catch(() => undefined);
+    if (!ready) return this.pollIntervalMs;
+    const delay = Date.parse(ready) - Date.now();
+    // A head ready already but not claimed waits for a delivery in flight: its recording (here,
+    // or by another process, which then claims it) moves the queue on.
+    if (delay <= 0) return this.pollIntervalMs;
+    return Math.max(5, Math.min(this.pollIntervalMs, delay));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -201,24 +275,91 @@ export class DeliveryWorker {
     });
   }
 
-  private async claimAndStart(limit: number): Promise<number> {
-    const { store, timeoutMs } = this.options;
+  /**
+   * One round: records the finished attempts and claims up to `room` deliveries, in one
+   * transaction. Returns how many were claimed. Should the round fail, the records are written
+   * on their own; should that fail too, their leases run out and the deliveries are sent again.
+   */
+  private async round(room: number): Promise<number> {
+    const { store, timeoutMs, log } = this.options;
+    const batch = this.records.splice(0);
     const now = Date.now();
-    // The lease outlives a wait in the buffer (at most one attempt's timeout) plus the attempt
+    // The lease outlives a wait in the buffer (at most two attempts' timeouts) plus the attempt
     // itself, so only a dead process loses one.
-    const leaseUntil = new Date(now + 2 * timeoutMs + 1000).toISOString();
-    const { claimed, superseded } = await claimDueDeliveries(store.db, {
-      engine: store.engine,
+    const leaseUntil = new Date(now + 3 * timeoutMs + 1000).toISOString();
+    let healthChanged = false;
+    const claim = {
       now: new Date(now).toISOString(),
       leaseUntil,
-      limit,
+      limit: this.running ? room : 0,
       everyEventKinds: this.everyEventKinds,
-    });
-    if (superseded.length > 0) this.options.observer?.superseded(superseded);
-    this.queued.push(...claimed);
+    };
+    let result: Awaited<ReturnType<typeof claimDue>>;
+    try {
+      result = await store.workTransaction(async (trx) => {
+        if (await this.writeRecords(trx, batch)) healthChanged = true;
+        return claimDue(trx, claim);
+      });
+    } catch (error) {
+      if (batch.length === 0) throw error;
+      log.error({ err: error }, "delivery worker: a round failed; recording its attempts alone");
+      healthChanged = false;
+      try {
+        await store.workTransaction(async (trx) => {
+          if (await this.writeRecords(trx, batch)) healthChanged = true;
+        });
+      } catch (again) {
+        // The leases will run out and the deliveries be attempted again: at-least-once.
+        log.error({ err: again }, "could not record delivery attempts");
+      }
+      await this.afterHealthChange(healthChanged);
+      return 0;
+    }
+    await this.afterHealthChange(healthChanged);
+    if (result.superseded.length > 0) this.options.observer?.superseded(result.superseded);
+    // A superseded head moved its queue on: the next one may be claimable already.
+    if (result.superseded.length > 0) this.wake();
+    this.queued.push(...result.claimed);
     this.pump();
-    if (superseded.length > 0 && claimed.length === 0) this.woken = true;
-    return claimed.length;
+    return result.claimed.length;
+  }
+
+  /**
+   * Writes `batch` in `trx` (after taking its queues' locks), with each applied record's refused
+   * follow-ups and health outcome; true when a target's health changed.
+   */
+  private async writeRecords(trx: Transaction<Database>, batch: PendingRecord[]): Promise<boolean> {
+    if (batch.length === 0) return false;
+    const { health } = this.options;
+    const entries = new Map(batch.map((b) => [b.record, b]));
+    await lockQueues(
+      trx,
+      batch.map((b) => b.record.deliveryId),
+    );
+    const applied = await writeAttempts(
+      trx,
+      batch.map((b) => b.record),
+    );
+    let changed = false;
+    for (const record of applied) {
+      const entry = entries.get(record);
+      if (entry?.followUps?.skipped.length) await writeSkippedFollowUps(trx, entry.followUps);
+      const outcome = entry?.health;
+      if (!outcome || !health) continue;
+      if (await health.applyOutcome(trx, outcome.target, outcome.outcome)) changed = true;
+    }
+    return changed;
+  }
+
+  /** A pause or a disable must be seen by the next claims; alert deliveries were written. */
+  private async afterHealthChange(changed: boolean): Promise<void> {
+    if (!changed || !this.options.health) return;
+    await this.options.health
+      .reload()
+      .catch((error: unknown) =>
+        this.options.log.error({ err: error }, "could not reload the notifications' health"),
+      );
+    this.wake();
   }
 
   /** Starts queued deliveries while slots are free. */
@@ -226,64 +367,31 @@ export class DeliveryWorker {
     while (this.running && this.inFlight.size < this.options.concurrency) {
       const delivery = this.queued.shift();
       if (!delivery) break;
-      const task = this.attempt(delivery).finally(() => {
-        this.inFlight.delete(task);
-        this.pump();
-        if (this.queued.length < this.options.concurrency) this.wake();
-      });
+      const task = this.attempt(delivery)
+        .catch((error: unknown) => {
+          // The lease runs out and the delivery is attempted again.
+          this.options.log.error({ err: error, delivery: delivery.id }, "delivery attempt failed");
+        })
+        .finally(() => {
+          this.inFlight.delete(task);
+          this.pump();
+          this.nudge();
+        });
       this.inFlight.add(task);
     }
   }
 
-  /** Queues a record for the next group commit; resolves once it is committed (or failed). */
-  private record(
-    record: AttemptRecord,
-    health?: { target: string; outcome: TargetOutcome },
-    followUps?: FollowUps,
-  ): Promise<void> {
-    return new Promise((done) => {
-      this.records.push({ record, health, followUps, done });
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
-      setImmediate(() => void this.flushRecords());
-    });
-  }
-
-  private async flushRecords(): Promise<void> {
-    const batch = this.records.splice(0);
-    const { health } = this.options;
-    const entries = new Map(batch.map((b) => [b.record, b]));
-    let changed = false;
-    try {
-      await recordAttempts(
-        this.options.store.db,
-        batch.map((b) => b.record),
-        {
-          afterApplied: async (trx, record) => {
-            const entry = entries.get(record);
-            if (entry?.followUps?.skipped.length) await writeSkippedFollowUps(trx, entry.followUps);
-            const outcome = entry?.health;
-            if (!outcome || !health) return;
-            if (await health.applyOutcome(trx, outcome.target, outcome.outcome)) changed = true;
-          },
-        },
-      );
-      if (changed && health) {
-        // A pause or a disable must be seen by the next claims; alert deliveries were written.
-        await health.reload();
-        this.wake();
-      }
-    } catch (error) {
-      // The leases will run out and the deliveries be attempted again: at-least-once.
-      this.options.log.error({ err: error }, "could not record delivery attempts");
-    } finally {
-      this.flushScheduled = false;
-      for (const b of batch) b.done();
-      if (this.records.length > 0) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flushRecords());
-      }
+  /** The event of a claimed delivery, parsed once for all the deliveries of that event. */
+  private sharedEvent(delivery: ClaimedDelivery): SharedEvent {
+    const known = this.events.get(delivery.event_id);
+    if (known) return known;
+    const shared = { event: JSON.parse(delivery.normalized) as DeployEvent, memo: new Map() };
+    this.events.set(delivery.event_id, shared);
+    if (this.events.size > this.eventCacheSize) {
+      const oldest = this.events.keys().next().value;
+      if (oldest !== undefined) this.events.delete(oldest);
     }
+    return shared;
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -324,7 +432,8 @@ export class DeliveryWorker {
     } else if (!notifier) {
       result = { outcome: "failed", error: `no notifier for kind "${delivery.kind}"` };
     } else {
-      event = JSON.parse(delivery.normalized) as DeployEvent;
+      const shared = this.sharedEvent(delivery);
+      event = shared.event;
       const signal = AbortSignal.timeout(timeoutMs);
       try {
         result = await notifier.deliver(target.settings, {
@@ -333,6 +442,7 @@ export class DeliveryWorker {
           event,
           attempt: delivery.attempts,
           signal,
+          memo: shared.memo,
         });
       } catch (error) {
         // A notifier must classify its failures; an escaped error is a bug, retried safely.
@@ -352,11 +462,12 @@ export class DeliveryWorker {
     }
     const outcome = state && state.state !== "disabled" ? targetOutcomeOf(result) : undefined;
     const followUps = followUpsOf(result, event, delivery, this.options.planFollowUps);
-    await this.record(
-      followUps ? { ...record, followUps: followUps.record } : record,
-      outcome && { target: delivery.target, outcome },
+    // Recorded by the next round; the slot is free for the next delivery meanwhile.
+    this.records.push({
+      record: followUps ? { ...record, followUps: followUps.record } : record,
+      health: outcome && { target: delivery.target, outcome },
       followUps,
-    );
+    });
     this.options.observer?.attemptFinished(finishedAttemptOf(delivery, record));
   }
 }

@@ -6,11 +6,8 @@
 import type { Transaction } from "kysely";
 import type { DeployEvent } from "../events/deploy-event.js";
 import type { AttemptResult } from "../notifiers/kit/notifier.js";
-import {
-  type AttemptRecord,
-  insertDeliveryInFlight,
-  writeAttempt,
-} from "../store/deliveries-repository.js";
+import { insertDeliveryInFlight } from "../store/deliveries-repository.js";
+import { type AttemptRecord, writeAttempt } from "../store/delivery-records.js";
 import { newId } from "../store/ids.js";
 import type { Database } from "../store/schema.js";
 import { attemptRecordOf } from "./attempt-record.js";

@@ -10,14 +10,12 @@ import { type AttemptResult, defaultSubject } from "../notifiers/kit/notifier.js
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { Store } from "../store/database.js";
 import {
-  type AttemptRecord,
-  claimForResend,
   eventOrder,
   insertDeliveryInFlight,
-  recordAttempts,
   requeueFailed,
-  writeAttempt,
 } from "../store/deliveries-repository.js";
+import { claimForResend } from "../store/delivery-claims.js";
+import { type AttemptRecord, recordAttempts, writeAttempt } from "../store/delivery-records.js";
 import { insertSystemEvent } from "../store/events-repository.js";
 import { newId } from "../store/ids.js";
 import { attemptRecordOf } from "./attempt-record.js";

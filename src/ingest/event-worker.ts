@@ -4,7 +4,11 @@ import type { Logger } from "../logging/logger.js";
 import type { DeliveryPlanner } from "../routing/delivery-planner.js";
 import { sourceByName } from "../sources/index.js";
 import type { Store } from "../store/database.js";
-import { eventOrder, insertDeliveries } from "../store/deliveries-repository.js";
+import {
+  type EventDeliveries,
+  eventOrder,
+  insertDeliveryBatch,
+} from "../store/deliveries-repository.js";
 import {
   claimPendingEvents,
   type EventWithPayload,
@@ -109,22 +113,20 @@ export class EventWorker {
         );
     }
     let deliveries = 0;
-    const processed = await store.db.transaction().execute(async (trx) => {
+    const processed = await store.workTransaction(async (trx) => {
       const rows = await claimPendingEvents(trx, store.engine, this.batchSize);
       const results: ProcessedEvent[] = [];
+      const outbox: EventDeliveries[] = [];
       const now = new Date().toISOString();
       for (const row of rows) {
         const result = processRow(row, normalizeOptions);
         if (result.event && this.options.planner) {
           const planned = this.options.planner(result.event);
-          await insertDeliveries(
-            trx,
-            row.id,
-            eventOrder(result.event.occurredAt, row.id),
+          outbox.push({
+            eventId: row.id,
+            order: eventOrder(result.event.occurredAt, row.id),
             planned,
-            now,
-          );
-          deliveries += planned.length;
+          });
           result.deliveries = planned.length;
         }
         await markEventProcessed(trx, row.id, {
@@ -135,6 +137,9 @@ export class EventWorker {
         });
         results.push(result);
       }
+      // The whole batch's deliveries in one write; this transaction holds no queue lock yet, so
+      // it may wait for the queues' locks to find their heads.
+      deliveries = await insertDeliveryBatch(trx, outbox, now, { wait: true });
       return results;
     });
     if (deliveries > 0) this.options.onDeliveries?.();

@@ -1,11 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from "kysely";
 import pg from "pg";
 import { migrateToLatest } from "./migrations.js";
 import type { Database, EventStatus } from "./schema.js";
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from "./sqlite-checkpointer.js";
 import { lockSqliteFile } from "./sqlite-lock.js";
+import { withRelaxedCommits } from "./sqlite-relaxed-commits.js";
 import { withStatementCache } from "./statement-cache.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -43,6 +45,14 @@ export interface Store {
    * (source, dedupe key) exists already is not written; its outcome carries the existing id.
    */
   insertEvents(rows: NewEvent[]): Promise<InsertOutcome[]>;
+  /**
+   * Runs `work` in a transaction for the workers' own bookkeeping (claims, attempt records),
+   * committed without waiting for the disk: SQLite `synchronous = NORMAL` for that commit only,
+   * PostgreSQL `synchronous_commit = off`. A killed process loses nothing committed; a power cut
+   * may take back the last moments, and what they recorded is done again (a delivery re-sent
+   * with its id). Never for what a sender or a user was promised (the inbox, the API's writes).
+   */
+  workTransaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -108,8 +118,12 @@ function openSqlite(path: string, lockFor: string | undefined): Store {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
+  // Checkpoints run on a thread of their own; this connection's own is only a backstop.
+  const checkpointer = file === ":memory:" ? undefined : startCheckpointer(file);
+  if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  const commits = withRelaxedCommits(withStatementCache(sqlite));
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({ database: commits.database }),
   });
 
   // Prepared on first use: the table exists only once the migrations have run.
@@ -152,12 +166,19 @@ function openSqlite(path: string, lockFor: string | undefined): Store {
       insertBatch ??= prepareInsertBatch();
       return insertBatch(rows);
     },
+    workTransaction(work) {
+      // Holding Kysely's one connection first makes the next `begin` this transaction's own.
+      return db
+        .connection()
+        .execute((connection) => commits.relaxed(() => connection.transaction().execute(work)));
+    },
     async ping() {
       sqlite.prepare("SELECT 1").get();
     },
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.close();
       try {
         await db.destroy();
         if (sqlite.open) sqlite.close();
@@ -221,6 +242,12 @@ function openPostgres(url: string): Store {
           outcomes.push({ id: found.id, duplicate: true });
         }
         return outcomes;
+      });
+    },
+    workTransaction(work) {
+      return db.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        return work(trx);
       });
     },
     async ping() {

@@ -301,6 +301,50 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table build_hooks`.execute(db);
     },
   },
+  "008_delivery_claims": {
+    async up(db: Kysely<unknown>) {
+      // When a delivery may be claimed: set on the head of its (target, subject) queue (its next
+      // attempt time, or its lease's end while in flight), null while it waits behind an earlier
+      // delivery of that queue and once it is finished. Claims read this index alone, so a backlog
+      // waiting behind a retry, or queued for later, costs them nothing.
+      await db.schema.alterTable("deliveries").addColumn("ready_at", "text").execute();
+      await sql`
+        update deliveries set ready_at = coalesce(lease_until, next_attempt_at)
+        where status = 'pending' and id = (
+          select o.id from deliveries o
+          where o.target = deliveries.target and o.subject = deliveries.subject
+            and o.status = 'pending'
+          order by o.event_order, o.id limit 1
+        )`.execute(db);
+      await db.schema
+        .createIndex("deliveries_ready")
+        .on("deliveries")
+        .column("ready_at")
+        .where(sql.ref("ready_at"), "is not", null)
+        .execute();
+      // Deliveries in flight (under a lease), by queue: a claim checks that nothing of the head's
+      // queue is in flight without walking the queue.
+      await db.schema
+        .createIndex("deliveries_leased")
+        .on("deliveries")
+        .columns(["target", "subject", "lease_until"])
+        .where(sql.ref("lease_until"), "is not", null)
+        .execute();
+      // Claims no longer walk pending rows in event order; left alone, this index would only
+      // tempt the planners into reading every pending row to find a few.
+      await db.schema.dropIndex("deliveries_pending_order").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex("deliveries_pending_order")
+        .on("deliveries")
+        .columns(["status", "event_order"])
+        .execute();
+      await db.schema.dropIndex("deliveries_leased").execute();
+      await db.schema.dropIndex("deliveries_ready").execute();
+      await db.schema.alterTable("deliveries").dropColumn("ready_at").execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -57,6 +57,12 @@ export interface DeliveriesTable {
   attempts: Generated<number>;
   next_attempt_at: string;
   lease_until: string | null;
+  /**
+   * When a claim may take it: set on the head of its (target, subject) queue only (its next
+   * attempt time, or the end of its lease while in flight); null while it waits behind an
+   * earlier delivery of its queue, and once finished. What claims look up.
+   */
+  ready_at: Generated<string | null>;
   last_error: string | null;
   created_at: string;
   updated_at: string;

@@ -2,11 +2,8 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { LogRetention } from "../../src/delivery/log-retention.js";
 import { openStore, type Store } from "../../src/store/database.js";
-import {
-  getDelivery,
-  insertDeliveries,
-  recordAttempts,
-} from "../../src/store/deliveries-repository.js";
+import { getDelivery, insertDeliveries } from "../../src/store/deliveries-repository.js";
+import { recordAttempts } from "../../src/store/delivery-records.js";
 import { getEvent, insertSystemEvent } from "../../src/store/events-repository.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../helpers/databases.js";
 

@@ -17,6 +17,12 @@ export interface DeliveryContext {
    * before sending (Slack's pacing) returns a `retry` instead of waiting past it.
    */
   deadline?: number;
+  /**
+   * Scratch space shared by the deliveries of the same event in this process (`event` is then the
+   * same object too): a notifier may keep work there that is the same for every target, such as
+   * a serialized body, under a key of its own. Absent for manual sends.
+   */
+  memo?: Map<string, unknown>;
 }
 
 /** The request an attempt sent, for the delivery log; secrets must already be redacted. */
