@@ -52,6 +52,8 @@ export interface TargetHealth {
 /** The health outcome of an attempt's result; undefined when it says nothing of the receiver. */
 export function targetOutcomeOf(result: AttemptResult): TargetOutcome | undefined {
   if (result.disableTarget !== undefined) return { type: "gone", reason: result.disableTarget };
+  // Held back before sending (Slack's pacing): nothing was learnt about the receiver.
+  if (result.notSent) return undefined;
   if (result.outcome === "succeeded") return { type: "success" };
   if (result.outcome === "retry" || result.outcome === "failed") {
     return { type: "failure", error: result.error };
@@ -442,6 +444,7 @@ export class DeliveryWorker {
           event,
           attempt: delivery.attempts,
           signal,
+          deadline: Date.now() + timeoutMs,
           memo: shared.memo,
         });
       } catch (error) {

@@ -93,6 +93,7 @@ export class ManualDelivery {
           event,
           attempt,
           signal: AbortSignal.timeout(this.options.timeoutMs),
+          deadline: Date.now() + this.options.timeoutMs,
         });
       } catch (error) {
         result = { outcome: "retry", error: `notifier error: ${(error as Error).message}` };

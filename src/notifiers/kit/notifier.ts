@@ -50,6 +50,11 @@ export interface AttemptFacts {
    * `410 Gone`): the reason its notification is disabled at once.
    */
   disableTarget?: string;
+  /**
+   * Nothing reached the receiver (an output held the message back, as Slack's pacing does): the
+   * attempt says nothing about the receiver's health and does not count toward auto-disable.
+   */
+  notSent?: boolean;
 }
 
 /** Part of a finished attempt's result. */

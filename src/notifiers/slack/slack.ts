@@ -207,6 +207,7 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier<SlackSettings> 
         outcome: "retry",
         error: `not sent: waiting for ${pace}`,
         retryAfterMs: slot.retryAfterMs,
+        notSent: true,
       };
     }
     const waitUntil = Date.now() + allowed;
@@ -218,11 +219,16 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier<SlackSettings> 
         waitMs = pacer.leave(url);
         if (waitMs === 0) return undefined;
         if (Date.now() + waitMs > waitUntil) {
-          return { outcome: "retry", error: `not sent: waiting for ${pace}`, retryAfterMs: waitMs };
+          return {
+            outcome: "retry",
+            error: `not sent: waiting for ${pace}`,
+            retryAfterMs: waitMs,
+            notSent: true,
+          };
         }
       }
     } catch {
-      return { outcome: "retry", error: `timed out waiting for ${pace}` };
+      return { outcome: "retry", error: `timed out waiting for ${pace}`, notSent: true };
     }
   }
 
