@@ -190,7 +190,7 @@ export const migrations: Record<string, Migration> = {
       await sql`drop table notifications`.execute(db);
     },
   },
-  "005_delivery_claims": {
+  "008_delivery_claims": {
     async up(db: Kysely<unknown>) {
       // When a delivery may be claimed: set on the head of its (target, subject) queue (its next
       // attempt time, or its lease's end while in flight), null while it waits behind an earlier
