@@ -124,8 +124,8 @@ export class DeliveryWorker {
   /** Attempts running (their notifier call); a slot frees as soon as the call returns. */
   private inFlight = new Set<Promise<void>>();
   /**
-   * Claimed (leased) deliveries waiting for a free slot: claims are made in batches, up to two
-   * slots' worth ahead of the running ones.
+   * Claimed (leased) deliveries waiting for a free slot: claims are made in batches, up to twice
+   * the concurrency ahead of the running ones.
    */
   private queued: ClaimedDelivery[] = [];
   /** Attempts finished and not yet recorded: the next round writes them. */
@@ -198,7 +198,7 @@ export class DeliveryWorker {
     }
   }
 
-  /** Deliveries this process can still take: two slots' worth ahead of the running ones. */
+  /** Deliveries this process can still take: up to twice the concurrency ahead of the running. */
   private room(): number {
     return Math.max(0, 3 * this.options.concurrency - this.inFlight.size - this.queued.length);
   }

@@ -209,11 +209,6 @@ export async function recordAttempts(
   });
 }
 
-/** Records one attempt; see `recordAttempts`. */
-export async function recordAttempt(db: Kysely<Database>, record: AttemptRecord): Promise<void> {
-  await recordAttempts(db, [record]);
-}
-
 /**
  * Records one attempt inside the caller's transaction (see `writeAttempts`); true when it still
  * belonged to its claim.

@@ -52,8 +52,12 @@ export function startCheckpointer(file: string, intervalMs = 250): Checkpointer 
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     async close() {
+      // Held while closing: an unreferenced thread alone would let the process end mid-close.
+      worker.ref();
       worker.postMessage("close");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };
