@@ -43,7 +43,9 @@ export async function claimDue(
 
   const newer = await newerDelivered(
     trx,
-    heads.filter((head) => !everyEventKinds?.has(head.kind)).map((head) => head.id),
+    heads
+      .filter((head) => !everyEventKinds?.has(head.kind) && !closesAChange(head.normalized))
+      .map((head) => head.id),
   );
   const superseded: DeliveryRow[] = [];
   if (newer.size > 0) {
@@ -327,4 +329,17 @@ export async function claimForResend(
       },
     };
   });
+}
+
+/**
+ * Whether a delivery is about a closed pull/merge request (`change.closed`): closing a comment is
+ * never superseded by a deploy delivered before it, whatever the two events' source times say.
+ */
+function closesAChange(normalized: string | null): boolean {
+  if (normalized === null || !normalized.includes('"change.closed"')) return false;
+  try {
+    return (JSON.parse(normalized) as { kind?: unknown }).kind === "change.closed";
+  } catch {
+    return false;
+  }
 }
