@@ -1,3 +1,4 @@
+import { KEY_HINT } from "../store/secret-box.js";
 import type { Problem } from "./problems.js";
 
 /** What a service refuses, for the API (status and message) and the dashboard (the message). */
@@ -28,5 +29,13 @@ export class InputError extends Error {
   override name = "InputError";
   constructor(readonly problems: Problem[]) {
     super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
+  }
+}
+
+/** Raised when secrets are to be stored but no encryption key is configured. */
+export class EncryptionKeyMissingError extends Error {
+  override name = "EncryptionKeyMissingError";
+  constructor(readonly fields: string[]) {
+    super(`secrets cannot be stored without an encryption key: ${KEY_HINT}`);
   }
 }

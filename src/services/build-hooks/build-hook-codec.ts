@@ -7,7 +7,11 @@
 import type { EnvironmentType } from "../../events/deploy-event.js";
 import type { BuildHookTarget } from "../../notifiers/kit/build-hook.js";
 import type { BuildHookRow } from "../../store/build-hooks-repository.js";
-import { KEY_HINT, type SecretBox } from "../../store/secret-box.js";
+import type { SecretBox } from "../../store/secret-box.js";
+import { EncryptionKeyMissingError } from "../service-errors.js";
+
+export { EncryptionKeyMissingError };
+
 import type { BuildHookView } from "./build-hook-schemas.js";
 
 /** The environment `build.requested` events name when the hook does not say. */
@@ -29,14 +33,6 @@ export interface StoredBuildHook {
   createdAt: string;
   updatedAt: string;
   urlRotatedAt: string | null;
-}
-
-/** Raised when secrets are to be stored but no encryption key is configured. */
-export class EncryptionKeyMissingError extends Error {
-  override name = "EncryptionKeyMissingError";
-  constructor(readonly fields: string[]) {
-    super(`secrets cannot be stored without an encryption key: ${KEY_HINT}`);
-  }
 }
 
 /** The fields of each target type that are secrets (write-only, encrypted at rest). */

@@ -3,6 +3,7 @@
  * shown in that answer only), read, change, rotate the URL, delete, list a hook's triggers with
  * the delivery that started each build; and, for that delivery, the hook with its secrets.
  */
+
 import type { Kysely } from "kysely";
 import type { UrlTarget } from "../../notifiers/kit/build-hook.js";
 import {
@@ -17,6 +18,8 @@ import {
 import type { Page } from "../../store/events-repository.js";
 import type { Database } from "../../store/schema.js";
 import { KEY_HINT, type SecretBox, SecretBoxError } from "../../store/secret-box.js";
+import type { Problem } from "../problems.js";
+import { InputError } from "../service-errors.js";
 import {
   decodeRow,
   EncryptionKeyMissingError,
@@ -41,17 +44,11 @@ import {
 } from "./build-hook-schemas.js";
 
 /** A problem with a request, by field. */
-export interface BuildHookProblem {
-  field: string;
-  message: string;
-}
+export type BuildHookProblem = Problem;
 
 /** A request the build hooks cannot take as it is: every problem, by field (answered 422). */
-export class BuildHookInputError extends Error {
+export class BuildHookInputError extends InputError {
   override name = "BuildHookInputError";
-  constructor(readonly problems: BuildHookProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
-  }
 }
 
 /** What this deployment can start, for the checks made when a hook is saved. */

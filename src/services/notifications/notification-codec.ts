@@ -4,7 +4,11 @@
  */
 import type { Selectable } from "kysely";
 import type { NotificationsTable } from "../../store/schema.js";
-import { KEY_HINT, type SecretBox } from "../../store/secret-box.js";
+import type { SecretBox } from "../../store/secret-box.js";
+import { EncryptionKeyMissingError } from "../service-errors.js";
+
+export { EncryptionKeyMissingError };
+
 import type { Health } from "./notification-health.js";
 import { stateOf } from "./notification-health.js";
 import {
@@ -25,14 +29,6 @@ export interface StoredNotification {
   health: Health;
   created_at: string;
   updated_at: string;
-}
-
-/** Raised when secrets are to be stored but no encryption key is configured. */
-export class EncryptionKeyMissingError extends Error {
-  override name = "EncryptionKeyMissingError";
-  constructor(readonly fields: string[]) {
-    super(`secrets cannot be stored without an encryption key: ${KEY_HINT}`);
-  }
 }
 
 /** The settings that are secret for this notification (a URL with credentials is, too). */

@@ -1,17 +1,14 @@
 /** What a change to a notification can be refused for; the API answers 422 and 409 with them. */
 
+import type { Problem } from "../problems.js";
+import { InputError } from "../service-errors.js";
+
 /** A problem with a request, by field: the API answers 422 with all of them. */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type FieldProblem = Problem;
 
 /** A request the notifications cannot take as it is: every problem, by field. */
-export class NotificationInputError extends Error {
+export class NotificationInputError extends InputError {
   override name = "NotificationInputError";
-  constructor(readonly problems: FieldProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
-  }
 }
 
 /** Raised for a change to a routing-file target or default output. */

@@ -1,17 +1,14 @@
 /** What a change to a source can be refused for; the API answers 422 and 409 with them. */
 
+import type { Problem } from "../problems.js";
+import { InputError } from "../service-errors.js";
+
 /** A problem with a request, by field. */
-export interface SourceFieldProblem {
-  field: string;
-  message: string;
-}
+export type SourceFieldProblem = Problem;
 
 /** A request the sources cannot take as it is: every problem, by field (422). */
-export class SourceInputError extends Error {
+export class SourceInputError extends InputError {
   override name = "SourceInputError";
-  constructor(readonly problems: SourceFieldProblem[]) {
-    super(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
-  }
 }
 
 /** A change to a source defined by an environment variable (409). */
