@@ -26,7 +26,11 @@ import {
   netlifyJws,
   standardWebhookHeaders,
 } from "../../outbound/signing.js";
-import { classifyAnswer, classifyRequestError, readAnswer } from "../kit/http-answer.js";
+import {
+  classifyAnswer,
+  classifyRequestError,
+  RESPONSE_EXCERPT_LIMIT,
+} from "../kit/http-answer.js";
 import {
   type AttemptResult,
   defineNotifier,
@@ -325,19 +329,17 @@ export function webhookNotifier(deps: {
           .map(([, value]) => value),
       ]);
 
-      const send = settings.ssl_verification === false ? http.fetchInsecure : http.fetch;
       let result: AttemptResult;
       try {
-        const response = await send(target.url, {
-          method: "POST",
+        const answer = await http.send({
+          url: target.url,
           headers,
           body,
           signal: context.signal,
+          insecure: settings.ssl_verification === false,
+          limit: RESPONSE_EXCERPT_LIMIT,
         });
-        result = classifyAnswer(await readAnswer(response), {
-          who: "the receiver",
-          goneDisablesTarget: true,
-        });
+        result = classifyAnswer(answer, { who: "the receiver", goneDisablesTarget: true });
       } catch (error) {
         result = classifyRequestError(error, context.signal, {
           who: "the receiver",

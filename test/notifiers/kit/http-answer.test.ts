@@ -62,11 +62,27 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function answerOf(path: string): Promise<HttpAnswer> {
-  return readAnswer(await http.fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5000) }));
-}
+/** The two ways an output reads an answer: `fetch` then `readAnswer`, or the client's `send`. */
+const readers: [string, (path: string) => Promise<HttpAnswer>][] = [
+  [
+    "fetch and readAnswer",
+    async (path) =>
+      readAnswer(await http.fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5000) })),
+  ],
+  [
+    "OutboundHttp.send",
+    (path) =>
+      http.send({
+        url: `${baseUrl}${path}`,
+        method: "GET",
+        headers: {},
+        signal: AbortSignal.timeout(5000),
+        limit: RESPONSE_EXCERPT_LIMIT,
+      }),
+  ],
+];
 
-describe("readAnswer against a real receiver", () => {
+describe.each(readers)("reading an answer with %s against a real receiver", (_, answerOf) => {
   it("reads a short body whole, and an empty one as empty", async () => {
     expect((await answerOf("/short")).body).toBe("ok");
     const empty = await answerOf("/empty");

@@ -70,6 +70,7 @@ const http: OutboundHttp = {
     return client.fetch(input, init);
   },
   fetchInsecure: client.fetchInsecure,
+  send: client.send,
 };
 
 beforeAll(async () => {
