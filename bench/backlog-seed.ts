@@ -55,6 +55,8 @@ export async function seedBacklog(store: Store, options: SeedOptions): Promise<s
   // One normalized body for all: only the occurrence time orders them, and it is in event_order.
   const normalized = normalizedEvent(new Date(options.occurredFrom).toISOString());
   const ids: string[] = [];
+  // Only a queue's head carries `ready_at` (store/delivery-queues.ts): claims read nothing else.
+  const queuesWithHead = new Set<string>();
   let events: Insertable<EventsTable>[] = [];
   let deliveries: Insertable<DeliveriesTable>[] = [];
 
@@ -96,6 +98,9 @@ export async function seedBacklog(store: Store, options: SeedOptions): Promise<s
       if (ids.length >= options.deliveries) break;
       const id = newId("dlv");
       ids.push(id);
+      const queue = `${target}\u001f${subject}`;
+      const head = !queuesWithHead.has(queue);
+      queuesWithHead.add(queue);
       deliveries.push({
         id,
         event_id: eventId,
@@ -107,6 +112,7 @@ export async function seedBacklog(store: Store, options: SeedOptions): Promise<s
         attempts: options.attempts,
         next_attempt_at: dueAt,
         lease_until: null,
+        ready_at: head ? dueAt : null,
         last_error: options.attempts > 0 ? "seeded: waiting for its next attempt" : null,
         created_at: now,
         updated_at: now,

@@ -225,13 +225,6 @@ function analyse(
   }
 
   const windowMs = lastArrival - ingest.firstAck;
-  if (process.env.BENCH_DEBUG) {
-    const acks = [...ingest.acks.values()].map((a) => a - ingest.firstAck).sort((a, b) => a - b);
-    const arr = [...firstArrival.values()].map((a) => a - ingest.firstAck).sort((a, b) => a - b);
-    const created = store.deliveries.map((r) => Date.parse(r.created_at) - ingest.firstAck).sort((a, b) => a - b);
-    const dec = (xs: number[]) => [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1].map((q) => Math.round(xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? -1)).join(" ");
-    console.log("DEBUG acks", dec(acks), "\nDEBUG created", dec(created), "\nDEBUG arrivals", dec(arr));
-  }
   let afterIngest = 0;
   for (const at of firstArrival.values()) if (at > ingest.lastAck) afterIngest++;
   const busyMs = store.attempts.reduce((sum, a) => sum + a.duration_ms, 0);

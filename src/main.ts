@@ -11,7 +11,10 @@ const { version } = JSON.parse(
 
 void createProgram({
   version,
-  serve: async () => (await import("./serve.js")).serve(),
+  serve: async () => {
+    (await import("./heap-growth.js")).limitHeapGrowth();
+    return (await import("./serve.js")).serve();
+  },
   check: async () => (await import("./serve.js")).check(),
 })
   .run(process.argv)
