@@ -1,8 +1,15 @@
 /**
- * The reference of the fan-out benchmark: a loop posting ready-made bodies to the receiver
- * through the same client Shipcast uses for user-supplied URLs (`createOutboundHttp()`, undici),
- * a fixed number of requests in flight. Bodies and signatures are made beforehand: this is the
- * transport alone, what Shipcast's delivery path is compared with.
+ * The references of the fan-out benchmark: a loop posting ready-made bodies to the receiver
+ * through the client Shipcast uses for user-supplied URLs (`createOutboundHttp()`, undici), a
+ * fixed number of requests in flight, in one of two ways:
+ *
+ *   fetch  `http.fetch` (undici's WHATWG fetch, what Node's global `fetch` is): the loop a user
+ *          would write, and the reference the fan-out aim was set against
+ *   send   `http.send` (undici's dispatcher API): what Shipcast's webhook deliveries go through,
+ *          the cheapest request undici makes
+ *
+ * Bodies and signatures are made beforehand: this is the transport alone, what Shipcast's
+ * delivery path is compared with.
  */
 import { createHmac } from "node:crypto";
 import { createOutboundHttp } from "../src/outbound/http-client.js";
@@ -19,7 +26,11 @@ export interface BareJob {
   body: string;
 }
 
+/** Which of the client's calls the loop makes. */
+export type BareClient = "fetch" | "send";
+
 export interface BareRun {
+  client: BareClient;
   sent: number;
   ok: number;
   failed: number;
@@ -45,6 +56,7 @@ export async function runBare(
   jobs: BareJob[],
   concurrency: number,
   secret: string,
+  client: BareClient = "fetch",
 ): Promise<BareRun> {
   // The receiver is on loopback: opened as ALLOW_LOCAL_NETWORK opens it for the Shipcast run.
   const http = createOutboundHttp({ guard: { allowLocal: true } });
@@ -70,17 +82,23 @@ export async function runBare(
       const started = now();
       firstStart = Math.min(firstStart, started);
       try {
-        const response = await http.fetch(request.url, {
-          method: "POST",
-          headers: request.headers,
-          body: request.body,
-        });
-        await response.text();
+        let status: number;
+        if (client === "fetch") {
+          const response = await http.fetch(request.url, {
+            method: "POST",
+            headers: request.headers,
+            body: request.body,
+          });
+          await response.text();
+          status = response.status;
+        } else {
+          ({ status } = await http.send(request));
+        }
         latencies.push(now() - started);
-        if (response.status === 200) ok++;
+        if (status === 200) ok++;
         else {
           failed++;
-          firstProblem ??= `HTTP ${response.status}`;
+          firstProblem ??= `HTTP ${status}`;
         }
       } catch (error) {
         failed++;
@@ -94,6 +112,7 @@ export async function runBare(
   const windowMs = lastArrival - firstStart;
   const busyMs = latencies.reduce((sum, value) => sum + value, 0);
   return {
+    client,
     sent: requests.length,
     ok,
     failed,

@@ -73,8 +73,17 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
       const [path, body] = kept[i % Math.max(1, kept.length)] ?? [hookPath(0), "{}"];
       return { path, body };
     });
-    progress(`bare: ${int(expected)} requests, ${settings.concurrency} in flight`);
+    progress(`bare fetch: ${int(expected)} requests, ${settings.concurrency} in flight`);
     const bare = await runBare(receiver, jobs, settings.concurrency, settings.targetSecret);
+    await receiver.reset();
+    progress(`bare send: ${int(expected)} requests, ${settings.concurrency} in flight`);
+    const bareSend = await runBare(
+      receiver,
+      jobs,
+      settings.concurrency,
+      settings.targetSecret,
+      "send",
+    );
 
     console.log("\nfanout results");
     printFigures(
@@ -82,16 +91,26 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
       runFigures(shipcast),
     );
     printFigures(
-      `\nbare — createOutboundHttp().fetch in a loop, ${settings.concurrency} in flight, the bodies Shipcast delivered, to the same paths`,
+      `\nbare fetch — createOutboundHttp().fetch in a loop, ${settings.concurrency} in flight, the bodies Shipcast delivered, to the same paths`,
       bareFigures(bare),
     );
+    printFigures(
+      `\nbare send — createOutboundHttp().send (undici's dispatcher API, what Shipcast's webhooks use), the same requests`,
+      bareFigures(bareSend),
+    );
     const vsBare = shipcast.rate / bare.rate;
+    const vsSend = shipcast.rate / bareSend.rate;
     printFigures("\nShipcast against the aim (information only)", [
-      ["deliveries/s vs bare", againstAim(vsBare, AIM_VS_BARE, "the bare loop on SQLite")],
+      ["deliveries/s vs bare fetch", againstAim(vsBare, AIM_VS_BARE, "the bare fetch loop")],
+      [
+        "delivering only vs bare fetch",
+        `${(shipcast.drainRate / bare.rate).toFixed(2)}× (after the last acknowledgement)`,
+      ],
+      ["deliveries/s vs bare send", `${vsSend.toFixed(2)}× (the bare dispatcher loop)`],
     ]);
 
     const lost = missing(shipcast);
-    const bareMissing = expected - bare.received;
+    const bareMissing = expected - bare.received + (expected - bareSend.received);
     console.log("\nTable (for the README)\n");
     console.log(
       `${int(settings.events)} Netlify \`deploy_created\` events × ${settings.targets} signed \`webhook\` targets = ${int(expected)} deliveries to a local \`200 ok\` receiver (own process), DELIVERY_CONCURRENCY ${settings.concurrency}, ${shipcast.subjects} subjects, SQLite, ${briefMachine()}.\n`,
@@ -105,21 +124,21 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
         ms(shipcast.latency.p99),
         "event 202 → request at receiver",
       ],
-      [
-        `bare (undici loop, ${settings.concurrency} in flight)`,
-        `${int(bare.received)}/${int(expected)}`,
-        int(bare.rate),
-        ms(bare.latency.p50),
-        ms(bare.latency.p99),
+      ...[bare, bareSend].map((run) => [
+        `bare ${run.client} loop (undici, ${settings.concurrency} in flight)`,
+        `${int(run.received)}/${int(expected)}`,
+        int(run.rate),
+        ms(run.latency.p50),
+        ms(run.latency.p99),
         "request → answer",
-      ],
+      ]),
     ];
     const header = ["run", "deliveries", "deliveries/s", "p50 ms", "p99 ms", "latency is"];
     for (const line of markdownTable(header, rows, [false, true, true, true, true, false])) {
       console.log(line);
     }
     console.log(
-      `\nShipcast: ${againstAim(vsBare, AIM_VS_BARE, "the bare loop's deliveries/s")}; every success logged: ${shipcast.store.succeededWithoutAttempt === 0 ? "yes" : "no"}; ${int(lost)} missing.`,
+      `\nShipcast: ${againstAim(vsBare, AIM_VS_BARE, "the bare fetch loop's deliveries/s")}, ${vsSend.toFixed(2)}× the bare send loop; every success logged: ${shipcast.store.succeededWithoutAttempt === 0 ? "yes" : "no"}; ${int(lost)} missing.`,
     );
     const problems: string[] = [];
     if (lost > 0) {

@@ -39,6 +39,12 @@ const CREDENTIAL_PATTERNS: ReadonlyArray<[RegExp, string, RegExp]> = [
   [/\b(bearer|token)\s+[A-Za-z0-9._~+/-]{20,}=*/gi, `$1 ${REDACTED}`, /bearer|token/i],
 ];
 
+/** Every pattern's literal part in one search: most texts hold none and are done with one scan. */
+const ANY_CREDENTIAL_LITERAL = new RegExp(
+  CREDENTIAL_PATTERNS.map(([, , literal]) => literal.source).join("|"),
+  "i",
+);
+
 /**
  * Replaces anything shaped like a credential in `text` (see `CREDENTIAL_PATTERNS`). Each pattern
  * runs only on a text holding its literal part (`://`, `eyJ`, a header name…): a plain search
@@ -46,6 +52,7 @@ const CREDENTIAL_PATTERNS: ReadonlyArray<[RegExp, string, RegExp]> = [
  * event's JSON) hold none, which matters when every attempt's record passes through here.
  */
 export function redactCredentials(text: string): string {
+  if (!ANY_CREDENTIAL_LITERAL.test(text)) return text;
   let redacted = text;
   for (const [pattern, replacement, literal] of CREDENTIAL_PATTERNS) {
     if (literal.test(redacted)) redacted = redacted.replace(pattern, replacement);
@@ -63,8 +70,15 @@ function escapeRegExp(text: string): string {
  * first, so a secret inside another never leaves half of the other in clear; secrets shorter
  * than `SHORT_SECRET_LENGTH` only where they stand alone. Empty and undefined entries are
  * ignored. Credential shapes (`redactCredentials`) are removed too.
+ *
+ * `credentialCache`, when given, keeps `redactCredentials` of the texts that hold none of these
+ * secrets, for scrubbers whose texts repeat (the deliveries of one event to several targets send
+ * the same body): keep it no longer than those texts are in use.
  */
-export function secretScrubber(secrets: Iterable<string | undefined>): (text: string) => string {
+export function secretScrubber(
+  secrets: Iterable<string | undefined>,
+  credentialCache?: Map<string, string>,
+): (text: string) => string {
   const forms = new Set<string>();
   for (const secret of secrets) {
     if (secret === undefined || secret === "") continue;
@@ -86,7 +100,14 @@ export function secretScrubber(secrets: Iterable<string | undefined>): (text: st
     for (const { form, pattern } of patterns) {
       if (scrubbed.includes(form)) scrubbed = scrubbed.replace(pattern, REDACTED);
     }
-    return redactCredentials(scrubbed);
+    if (credentialCache === undefined || scrubbed !== text) return redactCredentials(scrubbed);
+    let redacted = credentialCache.get(text);
+    if (redacted === undefined) {
+      redacted = redactCredentials(text);
+      // A few long texts are worth keeping; short ones cost next to nothing to scan again.
+      if (text.length >= 256 && credentialCache.size < 16) credentialCache.set(text, redacted);
+    }
+    return redacted;
   };
 }
 

@@ -31,6 +31,7 @@ import {
   classifyRequestError,
   RESPONSE_EXCERPT_LIMIT,
 } from "../kit/http-answer.js";
+import { memoized } from "../kit/memo.js";
 import {
   type AttemptResult,
   defineNotifier,
@@ -284,7 +285,10 @@ export function webhookNotifier(deps: {
         ...customHeaders.map(([, value]) => value),
       ];
 
-      const body = JSON.stringify(webhookBody(context.eventId, context.event));
+      // The same bytes for every webhook target of the event: serialized once (kit memo).
+      const body = memoized(context.memo, "webhook:body", () =>
+        JSON.stringify(webhookBody(context.eventId, context.event)),
+      );
       const headers: Record<string, string> = {
         "content-type": "application/json",
         "user-agent": `Shipcast/${deps.version}`,
@@ -322,12 +326,15 @@ export function webhookNotifier(deps: {
         );
       }
       // From here on the signatures are in `headers`; an echo of them is scrubbed too.
-      const scrub = secretScrubber([
-        ...secrets,
-        ...Object.entries(headers)
-          .filter(([name]) => !CLEAR_HEADERS.has(name))
-          .map(([, value]) => value),
-      ]);
+      const scrub = secretScrubber(
+        [
+          ...secrets,
+          ...Object.entries(headers)
+            .filter(([name]) => !CLEAR_HEADERS.has(name))
+            .map(([, value]) => value),
+        ],
+        memoized(context.memo, "webhook:redacted", () => new Map<string, string>()),
+      );
 
       let result: AttemptResult;
       try {

@@ -28,6 +28,24 @@ describe("secretScrubber", () => {
     );
   });
 
+  it("shares credential redaction of a repeated text between scrubbers, never for a text holding their secret", () => {
+    const cache = new Map<string, string>();
+    const body = `{"url":"https://user:pw@example.test/x","pad":"${"p".repeat(300)}"}`;
+    const first = secretScrubber(["target-one-secret"], cache);
+    const second = secretScrubber(["target-two-secret"], cache);
+    expect(first(body)).toBe(redactCredentials(body));
+    expect(cache.size).toBe(1);
+    expect(second(body)).toBe(redactCredentials(body));
+    const withSecret = `${body} target-two-secret`;
+    expect(second(withSecret)).not.toContain("target-two-secret");
+    expect(first(withSecret)).toContain("target-two-secret");
+    expect(cache.has(withSecret)).toBe(true);
+    // The cached copy of a text is never handed to a scrubber whose secret it holds.
+    expect(second(withSecret)).toBe(
+      redactCredentials(withSecret.replace("target-two-secret", REDACTED)),
+    );
+  });
+
   it("ignores empty and missing secrets", () => {
     expect(redactSecrets("nothing to hide", ["", undefined])).toBe("nothing to hide");
   });
