@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChildShipcast, spawnShipcast } from "../helpers/child-shipcast.js";
@@ -87,6 +88,8 @@ describe("a flood of slow clients (a real process)", () => {
   it("blocks neither a signed sender nor /healthz, and every slow socket is closed by its header deadline", async () => {
     const port = Number(new URL(shipcast.url).port);
     const stop = new AbortController();
+    // Every slow client listens for the one stop: hundreds of listeners on purpose.
+    setMaxListeners(0, stop.signal);
     // 400 slow sockets: 200 from one address (twice its cap) and 100 from each of two others.
     // Without the per-address cap they would fill HTTP_MAX_CONNECTIONS (350) and lock out the
     // sender below; without the header deadline they would stay open for as long as they like.
