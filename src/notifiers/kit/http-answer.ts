@@ -14,6 +14,8 @@
  * | refused by the network guard            | failed                                         |
  * | a request the client could not build    | failed                                         |
  */
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import {
   CONNECTION_ERRORS,
   errorCode,
@@ -21,6 +23,7 @@ import {
   parseRetryAfter,
 } from "../../outbound/http-facts.js";
 import { networkGuardRefusal } from "../../outbound/network-guard.js";
+import { readBounded } from "../../outbound/read-bounded.js";
 import type { AttemptResult } from "./notifier.js";
 import { REDACTED } from "./redact.js";
 
@@ -43,10 +46,9 @@ export interface HttpAnswer {
 
 /**
  * Reads at most `limit` bytes of the body and cancels the rest, so a receiver streaming without
- * end holds neither memory nor the attempt. A body cut off mid-stream (the peer closed the
- * connection, the attempt's signal aborted) is no error: the status already says how the
- * receiver answered, and what arrived is kept. A character split by the limit is dropped rather
- * than shown as U+FFFD.
+ * end holds neither memory nor the attempt; a body cut off mid-stream is no error, and a
+ * character split by the limit is dropped (`outbound/read-bounded.ts`, which `OutboundHttp.send`
+ * reads with too).
  */
 export async function readAnswer(
   response: Response,
@@ -54,24 +56,8 @@ export async function readAnswer(
 ): Promise<HttpAnswer> {
   const answer = { status: response.status, headers: response.headers };
   if (response.body === null) return { ...answer, body: "" };
-  const reader = response.body.getReader();
-  // Streaming decode: an incomplete trailing character stays in the decoder, unshown.
-  const decoder = new TextDecoder();
-  let body = "";
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const kept = value.subarray(0, limit - size);
-      body += decoder.decode(kept, { stream: true });
-      size += kept.byteLength;
-    }
-  } catch {
-    // Cut off mid-stream: what arrived is the excerpt.
-  }
-  await reader.cancel().catch(() => undefined);
-  return { ...answer, body };
+  const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+  return { ...answer, body: await readBounded(body, limit) };
 }
 
 /** The answer's headers as an object (lower-case names); cookies are redacted. */
