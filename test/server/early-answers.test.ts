@@ -1,41 +1,9 @@
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { head, headOnly } from "../helpers/request-head.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { githubSignature, netlifySignature } from "../helpers/signing.js";
-
-/**
- * Sends a request head announcing a body and no body at all, and resolves with what the server
- * answers: only an answer given before reading the body can arrive.
- */
-function headOnly(url: string, head: string): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1");
-    let answer = "";
-    socket.on("data", (chunk) => {
-      answer += chunk.toString("latin1");
-      if (answer.includes("\r\n\r\n")) {
-        socket.destroy();
-        resolve(answer);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => resolve(answer));
-    socket.write(head);
-  });
-}
-
-const head = (route: string, headers: string[], length = 1000) =>
-  [
-    `POST ${route} HTTP/1.1`,
-    "host: shipcast.test",
-    "content-type: application/json",
-    `content-length: ${length}`,
-    ...headers,
-    "",
-    "",
-  ].join("\r\n");
 
 describe("answers decided by the headers, before the body is read", () => {
   let app: TestShipcast;

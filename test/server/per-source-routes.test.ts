@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getEvent } from "../../src/store/events-repository.js";
 import { ENGINES } from "../helpers/databases.js";
 import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
+import { head, headOnly } from "../helpers/request-head.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { netlifySignature } from "../helpers/signing.js";
 
@@ -352,39 +353,6 @@ describe.each(ENGINES)("per-source routes on %s", (engine) => {
     }
   });
 });
-
-/**
- * Sends a request head announcing a body and no body at all, and resolves with what the server
- * answers: only an answer given before reading the body can arrive.
- */
-function headOnly(base: string, head: string): Promise<string> {
-  const { port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1");
-    let answer = "";
-    socket.on("data", (chunk) => {
-      answer += chunk.toString("latin1");
-      if (answer.includes("\r\n\r\n")) {
-        socket.destroy();
-        resolve(answer);
-      }
-    });
-    socket.on("error", reject);
-    socket.on("close", () => resolve(answer));
-    socket.write(head);
-  });
-}
-
-const head = (path: string, headers: string[], length = 1000) =>
-  [
-    `POST ${path} HTTP/1.1`,
-    "host: shipcast.test",
-    "content-type: application/json",
-    `content-length: ${length}`,
-    ...headers,
-    "",
-    "",
-  ].join("\r\n");
 
 describe("per-source routes: answers decided by the headers, before the body is read", () => {
   let app: TestShipcast;
