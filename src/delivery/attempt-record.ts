@@ -15,6 +15,33 @@ function truncateRequest(request: NonNullable<AttemptResult["request"]>) {
 }
 
 /**
+ * The last request body written as JSON, and that JSON: the deliveries of one event to its
+ * webhook targets carry the very same body string, which only needs escaping once.
+ */
+let lastBody: string | undefined;
+let lastBodyJson = "";
+
+/**
+ * `JSON.stringify(request)` (truncated), with the body's JSON text reused from the previous
+ * record when it is the same string. Only when `body` is the last property, so that the text is
+ * exactly what `JSON.stringify` gives.
+ */
+export function requestJson(request: NonNullable<AttemptResult["request"]>): string {
+  const truncated = truncateRequest(request);
+  const { body, ...rest } = truncated;
+  const names = Object.keys(truncated);
+  if (body === undefined || names[names.length - 1] !== "body") return JSON.stringify(truncated);
+  if (body !== lastBody) {
+    lastBody = body;
+    lastBodyJson = JSON.stringify(body);
+  }
+  const head = JSON.stringify(rest);
+  return head === "{}"
+    ? `{"body":${lastBodyJson}}`
+    : `${head.slice(0, -1)},"body":${lastBodyJson}}`;
+}
+
+/**
  * The delivery-log record of one attempt's result (without a retry time: the caller decides
  * that). Answers and request bodies are cut at `RESPONSE_EXCERPT_LIMIT`.
  */
@@ -34,6 +61,6 @@ export function attemptRecordOf(
           : result.error,
     response: result.response?.slice(0, RESPONSE_EXCERPT_LIMIT),
     responseHeaders: result.responseHeaders && JSON.stringify(result.responseHeaders),
-    request: result.request && JSON.stringify(truncateRequest(result.request)),
+    request: result.request && requestJson(result.request),
   };
 }

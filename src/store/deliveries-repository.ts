@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction } from "kysely";
 import { lockQueuesOfTarget, markQueueHeads, settleNewDeliveries } from "./delivery-queues.js";
 import { type Page, paginate } from "./events-repository.js";
 import { newId } from "./ids.js";
+import { fromTemplate, type Slot } from "./query-templates.js";
 import type { Database, DeliveriesTable, DeliveryAttemptsTable, DeliveryStatus } from "./schema.js";
 import { countDeliveryStatuses } from "./status-counts.js";
 
@@ -64,10 +65,44 @@ export async function insertDeliveryBatch(
     })),
   );
   for (let i = 0; i < rows.length; i += 400) {
-    await trx
-      .insertInto("deliveries")
-      .values(rows.slice(i, i + 400))
-      .execute();
+    const part = rows.slice(i, i + 400);
+    // A template per row count: the event worker writes a few rows per batch, all day long.
+    await trx.executeQuery(
+      fromTemplate(
+        trx,
+        `insert-deliveries:${part.length}`,
+        (slot) =>
+          trx.insertInto("deliveries").values(
+            part.map((_, r) => {
+              const at: Slot = (k) => slot(10 * r + k);
+              return {
+                id: at(0),
+                event_id: at(1),
+                target: at(2),
+                kind: at(3),
+                subject: at(4),
+                event_order: at(5),
+                status: at<"pending">(6),
+                next_attempt_at: at(7),
+                created_at: at(8),
+                updated_at: at(9),
+              };
+            }),
+          ),
+        part.flatMap((row) => [
+          row.id,
+          row.event_id,
+          row.target,
+          row.kind,
+          row.subject,
+          row.event_order,
+          row.status,
+          row.next_attempt_at,
+          row.created_at,
+          row.updated_at,
+        ]),
+      ),
+    );
   }
   await settleNewDeliveries(
     trx,

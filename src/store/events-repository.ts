@@ -2,6 +2,7 @@ import type { Kysely, Selectable, Transaction } from "kysely";
 import type { Engine } from "./database.js";
 import { EVENT_KIND_SQL, EVENT_PROJECT_SQL, eventField } from "./event-fields.js";
 import { newId } from "./ids.js";
+import { fromTemplate } from "./query-templates.js";
 import type { Database, EventStatus, EventsTable } from "./schema.js";
 import { countEventStatuses } from "./status-counts.js";
 
@@ -171,16 +172,26 @@ export async function claimPendingEvents(
   engine: Engine,
   limit: number,
 ): Promise<EventWithPayload[]> {
-  let query = trx
-    .selectFrom("events")
-    .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
-    .selectAll("events")
-    .select(["event_payloads.headers", "event_payloads.body"])
-    .where("events.status", "=", "pending")
-    .orderBy("events.id")
-    .limit(limit);
-  if (engine === "postgres") query = query.forUpdate("events").skipLocked();
-  return query.execute();
+  // A template: the event worker runs this before every batch (see query-templates.ts).
+  const { rows } = await trx.executeQuery(
+    fromTemplate(
+      trx,
+      "claim-events",
+      (slot) => {
+        const query = trx
+          .selectFrom("events")
+          .innerJoin("event_payloads", "event_payloads.event_id", "events.id")
+          .selectAll("events")
+          .select(["event_payloads.headers", "event_payloads.body"])
+          .where("events.status", "=", "pending")
+          .orderBy("events.id")
+          .limit(slot<number>(0));
+        return engine === "postgres" ? query.forUpdate("events").skipLocked() : query;
+      },
+      [limit],
+    ),
+  );
+  return rows;
 }
 
 /** Records what processing decided for one inbox row, counting the attempt. */
@@ -194,15 +205,22 @@ export async function markEventProcessed(
     now: string;
   },
 ): Promise<void> {
-  await trx
-    .updateTable("events")
-    .set((eb) => ({
-      status: result.status,
-      reason: result.reason,
-      normalized: result.normalized,
-      processed_at: result.now,
-      attempts: eb("attempts", "+", 1),
-    }))
-    .where("id", "=", id)
-    .execute();
+  await trx.executeQuery(
+    fromTemplate(
+      trx,
+      "event-processed",
+      (slot) =>
+        trx
+          .updateTable("events")
+          .set((eb) => ({
+            status: slot<Exclude<EventStatus, "pending">>(0),
+            reason: slot<string | null>(1),
+            normalized: slot<string | null>(2),
+            processed_at: slot(3),
+            attempts: eb("attempts", "+", 1),
+          }))
+          .where("id", "=", slot(4)),
+      [result.status, result.reason, result.normalized, result.now, id],
+    ),
+  );
 }

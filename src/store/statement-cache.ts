@@ -6,7 +6,7 @@ import type BetterSqlite3 from "better-sqlite3";
  * the same few queries over and over, and preparing them again each time was a tenth of their
  * cost. A statement still iterating is never handed out twice.
  */
-export function withStatementCache(db: BetterSqlite3.Database, max = 256): BetterSqlite3.Database {
+export function withStatementCache(db: BetterSqlite3.Database, max = 512): BetterSqlite3.Database {
   const cache = new Map<string, BetterSqlite3.Statement>();
   const prepare = (source: string): BetterSqlite3.Statement => {
     const cached = cache.get(source);

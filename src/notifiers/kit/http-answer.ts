@@ -96,9 +96,10 @@ export function classifyAnswer(answer: HttpAnswer, words: AnswerWords): AttemptR
   const { status, headers, body } = answer;
   const { who } = words;
   const facts = { httpStatus: status, response: body, responseHeaders: headersObject(headers) };
+  if (status >= 200 && status < 300) return { outcome: "succeeded", ...facts };
+  // Only a failure quotes the answer (a success's body can be 16 KiB nobody reads here).
   const said = bodyExcerpt(body);
   const answered = `${who} answered ${said === "" ? status : `${status} ${said}`}`;
-  if (status >= 200 && status < 300) return { outcome: "succeeded", ...facts };
   if (status >= 300 && status < 400) {
     const location = headers.get("location");
     return {

@@ -85,20 +85,24 @@ export function secretScrubber(
     forms.add(secret);
     forms.add(encodeURIComponent(secret));
   }
-  const patterns = [...forms]
+  // Each pattern is compiled when a text first holds its form: most scrubbers (one an attempt)
+  // never meet their secrets, and compiling a handful of patterns per attempt added up.
+  const patterns: Array<{ form: string; pattern?: RegExp }> = [...forms]
     .sort((a, b) => b.length - a.length)
-    .map((form) => ({
-      form,
-      pattern:
-        form.length >= SHORT_SECRET_LENGTH
-          ? new RegExp(escapeRegExp(form), "g")
-          : new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])`, "g"),
-    }));
+    .map((form) => ({ form }));
+  const patternOf = (entry: { form: string; pattern?: RegExp }): RegExp => {
+    const { form } = entry;
+    entry.pattern ??=
+      form.length >= SHORT_SECRET_LENGTH
+        ? new RegExp(escapeRegExp(form), "g")
+        : new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(form)}(?![A-Za-z0-9])`, "g");
+    return entry.pattern;
+  };
   return (text) => {
     let scrubbed = text;
     // `includes` first: a text without the secret (nearly every one) costs a plain search.
-    for (const { form, pattern } of patterns) {
-      if (scrubbed.includes(form)) scrubbed = scrubbed.replace(pattern, REDACTED);
+    for (const entry of patterns) {
+      if (scrubbed.includes(entry.form)) scrubbed = scrubbed.replace(patternOf(entry), REDACTED);
     }
     if (credentialCache === undefined || scrubbed !== text) return redactCredentials(scrubbed);
     let redacted = credentialCache.get(text);
