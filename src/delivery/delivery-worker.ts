@@ -15,7 +15,11 @@ import { lockQueues } from "../store/delivery-queues.js";
 import { type AttemptRecord, writeAttempts } from "../store/delivery-records.js";
 import type { Database } from "../store/schema.js";
 import { attemptRecordOf } from "./attempt-record.js";
-import { type DeliveryObserver, finishedAttemptOf } from "./delivery-observer.js";
+import {
+  type DeliveryObserver,
+  type FinishedAttempt,
+  finishedAttemptOf,
+} from "./delivery-observer.js";
 import type { FollowUpPlanner, TargetDirectory } from "./delivery-plan.js";
 import { type FollowUps, followUpsOf, writeSkippedFollowUps } from "./follow-ups.js";
 import { nextRetryDelay, type RetryPolicy } from "./retry-policy.js";
@@ -98,6 +102,8 @@ interface SharedEvent {
 /** An attempt's record waiting for the next round, with what commits with it. */
 interface PendingRecord {
   record: AttemptRecord;
+  /** What the observer is told once the record is committed. */
+  finished: FinishedAttempt;
   health?: { target: string; outcome: TargetOutcome };
   followUps?: FollowUps;
 }
@@ -323,6 +329,7 @@ export class DeliveryWorker {
         await store.workTransaction(async (trx) => {
           if (await this.writeRecords(trx, batch)) healthChanged = true;
         });
+        this.observeRecorded(batch);
       } catch (again) {
         // The leases will run out and the deliveries be attempted again: at-least-once.
         log.error({ err: again }, "could not record delivery attempts");
@@ -330,6 +337,7 @@ export class DeliveryWorker {
       await this.afterHealthChange(healthChanged);
       return 0;
     }
+    this.observeRecorded(batch);
     await this.afterHealthChange(healthChanged);
     if (result.superseded.length > 0) this.options.observer?.superseded(result.superseded);
     // A superseded head moved its queue on: the next one may be claimable already.
@@ -337,6 +345,15 @@ export class DeliveryWorker {
     this.queued.push(...result.claimed);
     this.pump();
     return result.claimed.length;
+  }
+
+  /**
+   * Tells the observer (the log lines, the metrics) of attempts whose records are committed: an
+   * attempt counts once it is on record, never before (a round that fails tells nothing).
+   */
+  private observeRecorded(batch: readonly PendingRecord[]): void {
+    const { observer } = this.options;
+    if (observer) for (const entry of batch) observer.attemptFinished(entry.finished);
   }
 
   /**
@@ -478,12 +495,13 @@ export class DeliveryWorker {
     }
     const outcome = state && state.state !== "disabled" ? targetOutcomeOf(result) : undefined;
     const followUps = followUpsOf(result, event, delivery, this.options.planFollowUps);
-    // Recorded by the next round; the slot is free for the next delivery meanwhile.
+    // Recorded by the next round, which then tells the observer; the slot is free for the next
+    // delivery meanwhile.
     this.records.push({
       record: followUps ? { ...record, followUps: followUps.record } : record,
+      finished: finishedAttemptOf(delivery, record),
       health: outcome && { target: delivery.target, outcome },
       followUps,
     });
-    this.options.observer?.attemptFinished(finishedAttemptOf(delivery, record));
   }
 }

@@ -1,6 +1,7 @@
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { DeliveryObserver } from "../../src/delivery/delivery-observer.js";
 import { DeliveryWorker } from "../../src/delivery/delivery-worker.js";
 import { createRetryPolicy } from "../../src/delivery/retry-policy.js";
 import type { DeployEvent } from "../../src/events/deploy-event.js";
@@ -55,7 +56,12 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
 
   async function setup(
     script: Script,
-    options: { timeoutMs?: number; schedule?: number[]; concurrency?: number } = {},
+    options: {
+      timeoutMs?: number;
+      schedule?: number[];
+      concurrency?: number;
+      observer?: DeliveryObserver;
+    } = {},
   ) {
     database = await createTestDatabase(engine);
     store = await openStore(database.location);
@@ -94,6 +100,7 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
       timeoutMs: options.timeoutMs ?? 2000,
       retry: createRetryPolicy(options.schedule ?? [20, 20, 20], 0),
       pollIntervalMs: 20,
+      observer: options.observer,
     });
   }
 
@@ -134,6 +141,33 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
       return found && found.delivery.status !== "pending" ? found : undefined;
     });
   }
+
+  it("tells its observer of an attempt only once the attempt and the delivery's outcome are on record", async () => {
+    // What the store says at the moment the observer hears of each attempt.
+    const seen: Array<Promise<{ status?: string; attempts: number }>> = [];
+    await setup(async () => ({ outcome: "succeeded", httpStatus: 200 }), {
+      concurrency: 2,
+      observer: {
+        attemptFinished(attempt) {
+          seen.push(
+            getDelivery(store.db, attempt.deliveryId).then((found) => ({
+              status: found?.delivery.status,
+              attempts: found?.attempts.length ?? 0,
+            })),
+          );
+        },
+        superseded() {},
+      },
+    });
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      ids.push(await enqueue(deployEvent(`2026-01-01T00:00:0${i}Z`), `subject-${i % 3}`));
+    }
+    await worker?.start();
+    for (const id of ids) await settled(id);
+    await eventually(() => (seen.length === ids.length ? true : undefined));
+    expect(await Promise.all(seen)).toEqual(ids.map(() => ({ status: "succeeded", attempts: 1 })));
+  });
 
   it("retries retryable failures on the schedule and records every attempt", async () => {
     let n = 0;
