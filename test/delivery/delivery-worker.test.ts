@@ -169,6 +169,35 @@ describe.each(ENGINES)("delivery engine on %s", (engine) => {
     expect(await Promise.all(seen)).toEqual(ids.map(() => ({ status: "succeeded", attempts: 1 })));
   });
 
+  it("never sends a delivery twice when it waited in the claimed buffer longer than its lease", async () => {
+    // Receivers that hang until the timeout: each slot frees only after 700 ms, so the deliveries
+    // claimed furthest ahead wait longer than their lease (3 timeouts + 1 s = 3.1 s). Started
+    // then, their lease would run out mid-attempt and a claim would take them a second time.
+    await setup(
+      (context) =>
+        new Promise<AttemptResult>((resolve) =>
+          context.signal.addEventListener("abort", () =>
+            resolve({ outcome: "failed", error: "no answer" }),
+          ),
+        ),
+      { concurrency: 2, timeoutMs: 700 },
+    );
+    const ids = [];
+    for (let i = 0; i < 14; i++) {
+      ids.push(await enqueue(deployEvent(`2026-01-01T00:00:${10 + i}Z`), `subject-${i}`));
+    }
+    await worker?.start();
+    for (const id of ids) {
+      const found = await eventually(async () => {
+        const delivery = await getDelivery(store.db, id);
+        return delivery?.delivery.status === "failed" ? delivery : undefined;
+      }, 30_000);
+      expect(found.attempts).toHaveLength(1);
+    }
+    const sent = calls.map((call) => call.deliveryId);
+    expect(sent.sort()).toEqual([...ids].sort());
+  }, 40_000);
+
   it("retries retryable failures on the schedule and records every attempt", async () => {
     let n = 0;
     await setup(async () =>
