@@ -273,6 +273,8 @@ export async function createShipcast(
         kinds: registry.kinds(),
       })
     : undefined;
+  // The log lines and the metrics of every recorded attempt: the workers' and manual sends'.
+  const observer = observeAll(deliveryLogObserver(log), metrics?.deliveries);
   const deliveryWorker = config.workers
     ? new DeliveryWorker({
         store,
@@ -284,7 +286,7 @@ export async function createShipcast(
         concurrency: config.delivery.concurrency,
         timeoutMs: config.delivery.timeoutMs,
         retry: createRetryPolicy(config.delivery.retrySchedule),
-        observer: observeAll(deliveryLogObserver(log), metrics?.deliveries),
+        observer,
       })
     : undefined;
   const worker = config.workers
@@ -325,6 +327,7 @@ export async function createShipcast(
     health: notifications,
     timeoutMs: config.delivery.timeoutMs,
     wake: () => deliveryWorker?.wake(),
+    observer,
   });
   const services = createServices({
     store,

@@ -19,6 +19,7 @@ import { type AttemptRecord, recordAttempts, writeAttempt } from "../store/deliv
 import { insertSystemEvent } from "../store/events-repository.js";
 import { newId } from "../store/ids.js";
 import { attemptRecordOf } from "./attempt-record.js";
+import { type DeliveryObserver, finishedAttemptOf } from "./delivery-observer.js";
 import type { FollowUpPlanner, TargetDirectory } from "./delivery-plan.js";
 import { type TargetHealth, targetOutcomeOf } from "./delivery-worker.js";
 import { followUpsOf, writeSkippedFollowUps } from "./follow-ups.js";
@@ -62,6 +63,11 @@ export interface ManualDeliveryOptions {
   timeoutMs: number;
   /** Wakes the delivery workers (after a replay). */
   wake: () => void;
+  /**
+   * Told of each test send and resend once its record is committed, like the workers' attempts
+   * (the log lines, the metrics).
+   */
+  observer?: DeliveryObserver;
 }
 
 export class ManualDelivery {
@@ -146,6 +152,12 @@ export class ManualDelivery {
       });
       await writeAttempt(trx, record);
     });
+    this.options.observer?.attemptFinished(
+      finishedAttemptOf(
+        { id: ids.deliveryId, event_id: ids.eventId, target: targetName, kind: target.kind },
+        record,
+      ),
+    );
     return view(ids, targetName, record, result);
   }
 
@@ -194,6 +206,7 @@ export class ManualDelivery {
           await this.options.health.applyOutcome(trx, claimed.target, outcome);
       },
     });
+    this.options.observer?.attemptFinished(finishedAttemptOf(claimed, record));
     if (tracked) await this.options.health.reload();
     this.options.wake();
     return view(ids, claimed.target, record, result);

@@ -116,6 +116,21 @@ describe.each(ENGINES)("GET /metrics on %s", (engine) => {
     // The default process metrics.
     expect(metrics.get("process_cpu_user_seconds_total")?.type).toBe("counter");
     expect(metrics.get("nodejs_heap_size_used_bytes")?.type).toBe("gauge");
+
+    // A resend through the API counts like any attempt, once it is on record.
+    const [finished] = await db.selectFrom("deliveries").select("id").execute();
+    const resent = await fetch(`${app.url}/api/v1/deliveries/${finished?.id}/redeliver`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${SECRETS.admin}` },
+    });
+    expect(resent.status).toBe(200);
+    expect(calls).toBe(3);
+    const after = await scrape(app);
+    expect(sampleValue(after, "shipcast_delivery_attempts_total", webhook("succeeded"))).toBe(2);
+    expect(
+      sampleValue(after, "shipcast_delivery_attempt_duration_seconds_count", { kind: "webhook" }),
+    ).toBe(3);
+    expect(sampleValue(after, "shipcast_deliveries_total", webhook("succeeded"))).toBe(2);
   });
 
   it("reads the queues and the notifications from the store", async () => {
