@@ -208,6 +208,34 @@ function targetOf(rawUrl: string): Target {
   return { url, loggedUrl: logged.href, basicAuth: authorization, secrets };
 }
 
+/**
+ * `targetOf` a target's settings, or why its URL cannot be used, worked out once per settings
+ * object: a target's settings stay the same object until its notifications are loaded again, and
+ * parsing its URL three times over was a measurable share of every delivery.
+ */
+const targetsOfSettings = new WeakMap<
+  WebhookSettings,
+  { url: string; target: Target | { error: string } }
+>();
+
+function targetOfSettings(settings: WebhookSettings): Target | { error: string } {
+  const known = targetsOfSettings.get(settings);
+  // Keyed by the object, checked against its URL: settings changed in place are worked out again.
+  if (known !== undefined && known.url === settings.url) return known.target;
+  let target: Target | { error: string };
+  if (!isHttpUrl(settings.url)) {
+    target = { error: "the webhook URL is not an http(s) URL" };
+  } else {
+    try {
+      target = targetOf(settings.url);
+    } catch (error) {
+      target = { error: (error as Error).message };
+    }
+  }
+  targetsOfSettings.set(settings, { url: settings.url, target });
+  return target;
+}
+
 /** Percent-decodes a URL component; a malformed escape is taken as written. */
 function decodeComponent(value: string): string {
   try {
@@ -262,15 +290,8 @@ export function webhookNotifier(deps: {
     everyEvent: true,
     settings: settingsSchema,
     async deliver(settings, context) {
-      if (!isHttpUrl(settings.url)) {
-        return { outcome: "failed", error: "the webhook URL is not an http(s) URL" };
-      }
-      let target: Target;
-      try {
-        target = targetOf(settings.url);
-      } catch (error) {
-        return { outcome: "failed", error: (error as Error).message };
-      }
+      const target = targetOfSettings(settings);
+      if ("error" in target) return { outcome: "failed", error: target.error };
       const customHeaders = Object.entries(settings.headers ?? {}).map(
         ([name, value]) => [name.toLowerCase(), value] as const,
       );

@@ -320,6 +320,24 @@ describe("webhook delivery that succeeds", () => {
     for (const value of Object.values(custom)) expect(text).not.toContain(value);
   });
 
+  it("sends every delivery of one target's settings the same way, and follows a URL changed in place", async () => {
+    const same = fullSettings("/ok");
+    for (const deliveryId of ["dlv_01JB8ZK4Q6V2S0M4H5D3F1B2D1", "dlv_01JB8ZK4Q6V2S0M4H5D3F1B2D2"]) {
+      const result = await notifier.deliver(same, context({ deliveryId }));
+      expect(result.outcome).toBe("succeeded");
+      expectNoSecrets(result);
+    }
+    const sent = received.filter((entry) => entry.path === "/ok");
+    expect(sent.map((entry) => header(entry, "authorization"))).toEqual([BASIC, BASIC]);
+    // The same object, another URL (its credentials gone): worked out again, not remembered.
+    same.url = `${baseUrl}/no-content`;
+    const moved = await notifier.deliver(same, context());
+    expect(moved).toMatchObject({ outcome: "succeeded", httpStatus: 204 });
+    expect(receivedAt("/no-content").headers.authorization).toBeUndefined();
+    same.url = "ftp://example.com/hook";
+    expect(await notifier.deliver(same, context())).toMatchObject({ outcome: "failed" });
+  });
+
   it("accepts 204 No Content", async () => {
     const result = await notifier.deliver(settings({ url: `${baseUrl}/no-content` }), context());
     expect(result).toMatchObject({ outcome: "succeeded", httpStatus: 204, response: "" });
