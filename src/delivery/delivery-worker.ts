@@ -135,7 +135,7 @@ const GATHER_MS = 4;
  * Claimed deliveries waiting for a slot, at most, in multiples of the concurrency. Each round
  * (one transaction: begin, the records, the claim, commit) has a fixed cost; claiming further
  * ahead lets one round record and claim about twice the concurrency instead of a few deliveries,
- * which the fan-out benchmark measured as about 5-8 % more deliveries a second (and the drain of
+ * which the fan-out benchmark measured as about 5 % more deliveries a second (and the drain of
  * a backlog as half again as fast).
  */
 const CLAIM_AHEAD = 5;
