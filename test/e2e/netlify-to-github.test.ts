@@ -1,20 +1,11 @@
-import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ENGINES } from "../helpers/databases.js";
+import { API, mockRepositoryReady, SHA, TEST_PRIVATE_KEY } from "../helpers/github-api-mocks.js";
 import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { githubSignature, netlifySignature } from "../helpers/signing.js";
 import { useStrictNock } from "../helpers/strict-nock.js";
-
-const API = "https://api.github.com";
-const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
-const INSTALLATION = 4242;
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
 
 const created = fixtureText("netlify/deploy_created.deploy-preview.json");
 const failed = fixtureText("netlify/deploy_failed.deploy-preview.json");
@@ -30,7 +21,7 @@ describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
   const auth = { authorization: `Bearer ${SECRETS.admin}` };
 
   beforeAll(async () => {
-    app = await startTestShipcast(engine, { APP_ID: "1", PRIVATE_KEY: privateKey });
+    app = await startTestShipcast(engine, { APP_ID: "1", PRIVATE_KEY: TEST_PRIVATE_KEY });
   });
   afterAll(async () => {
     await app.close();
@@ -39,16 +30,8 @@ describe.each(ENGINES)("Netlify deploys of PR 6 to GitHub on %s", (engine) => {
   it("turns deploy_building → deploy_created → deploy_failed into pending → success → failure and one comment edited twice", async () => {
     const statuses: Array<Record<string, string>> = [];
     const comments: Array<{ method: string; body: string }> = [];
+    mockRepositoryReady();
     const api = nock(API);
-    api.get("/repos/jd-ftf/test/installation").reply(200, { id: INSTALLATION });
-    api
-      .post(`/app/installations/${INSTALLATION}/access_tokens`)
-      .reply(201, { token: "installation-token", expires_at: "2099-01-01T00:00:00Z" });
-    api
-      .get("/repos/jd-ftf/test/contents/.github%2Fshipcast.yml")
-      .reply(404, { message: "Not Found" })
-      .get("/repos/jd-ftf/.github/contents/.github%2Fshipcast.yml")
-      .reply(404, { message: "Not Found" });
     api
       .post(`/repos/jd-ftf/test/statuses/${SHA}`, (body: Record<string, string>) => {
         statuses.push(body);
@@ -127,7 +110,7 @@ describe("GitHub-side deployments and GitHub Enterprise", () => {
   });
 
   it("posts a GitHub Actions deployment_status as a commit status, like any other deploy", async () => {
-    app = await startTestShipcast("sqlite", { APP_ID: "1", PRIVATE_KEY: privateKey });
+    app = await startTestShipcast("sqlite", { APP_ID: "1", PRIVATE_KEY: TEST_PRIVATE_KEY });
     const payload = githubExamplesOf("deployment_status")[0] as Record<string, unknown>;
     const sha = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
     const statuses: Array<Record<string, string>> = [];
@@ -181,7 +164,7 @@ describe("GitHub-side deployments and GitHub Enterprise", () => {
       "sqlite",
       {
         APP_ID: "1",
-        PRIVATE_KEY: privateKey,
+        PRIVATE_KEY: TEST_PRIVATE_KEY,
         GHE_HOST: "ghe.example.com",
         GHE_PROTOCOL: "https",
         // Statuses only: the comment is narrowed away to keep the mocks to the point.

@@ -1,20 +1,23 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import nock from "nock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENGINES } from "../helpers/databases.js";
+import {
+  API,
+  mockInstallation,
+  mockSettings,
+  mockToken,
+  OWNER,
+  REPO,
+  SHA,
+  TEST_PRIVATE_KEY,
+} from "../helpers/github-api-mocks.js";
 import { fixtureText, githubExamplesOf } from "../helpers/payloads.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { githubSignature, netlifySignature } from "../helpers/signing.js";
 import { useStrictNock } from "../helpers/strict-nock.js";
 
-const API = "https://api.github.com";
-const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
 const INSTALLATION = 4343;
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
 
 /**
  * GitHub's own `pull_request.closed` example, moved onto the repository and pull request that the
@@ -55,7 +58,7 @@ describe.each(ENGINES)("a closed pull request on %s", (engine) => {
   beforeAll(async () => {
     app = await startTestShipcast(engine, {
       APP_ID: "1",
-      PRIVATE_KEY: privateKey,
+      PRIVATE_KEY: TEST_PRIVATE_KEY,
       DELIVERY_RETRY_SCHEDULE: "50ms,50ms,50ms",
     });
   });
@@ -65,16 +68,10 @@ describe.each(ENGINES)("a closed pull request on %s", (engine) => {
 
   it("closes the sticky comment through the outbox, with an attempt on record, even when the close carries an older time than the deploy", async () => {
     const edits: string[] = [];
+    mockInstallation(OWNER, REPO, INSTALLATION);
+    mockToken(INSTALLATION);
+    mockSettings(undefined);
     const api = nock(API);
-    api.get("/repos/jd-ftf/test/installation").reply(200, { id: INSTALLATION });
-    api
-      .post(`/app/installations/${INSTALLATION}/access_tokens`)
-      .reply(201, { token: "installation-token", expires_at: "2099-01-01T00:00:00Z" });
-    api
-      .get("/repos/jd-ftf/test/contents/.github%2Fshipcast.yml")
-      .reply(404, { message: "Not Found" })
-      .get("/repos/jd-ftf/.github/contents/.github%2Fshipcast.yml")
-      .reply(404, { message: "Not Found" });
     api.post(`/repos/jd-ftf/test/statuses/${SHA}`).reply(201, { id: 1, state: "success" });
     api.get("/app").reply(200, { id: 1, slug: "shipcast" });
     api.get("/repos/jd-ftf/test/issues/6/comments").query(true).reply(200, []);

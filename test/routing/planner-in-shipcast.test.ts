@@ -4,23 +4,17 @@
  * default outputs off, only reaches the targets `repository_targets` allows (the others are
  * skipped deliveries with the reason), and health alerts still reach the `alerts` targets.
  */
-import { generateKeyPairSync } from "node:crypto";
-import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { deliveryDetailSchema, deliverySummarySchema, listOf } from "../../src/api/api-schemas.js";
 import { notificationViewSchema } from "../../src/services/notifications/notification-schemas.js";
 import { ENGINES } from "../helpers/databases.js";
+import { mockRepositoryReady, TEST_PRIVATE_KEY } from "../helpers/github-api-mocks.js";
 import { fixtureText } from "../helpers/payloads.js";
 import { startHttpReceiver } from "../helpers/receivers.js";
 import { eventually, SECRETS, startTestShipcast, type TestShipcast } from "../helpers/shipcast.js";
 import { netlifySignature } from "../helpers/signing.js";
 import { useStrictNock } from "../helpers/strict-nock.js";
 
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
 /** A Netlify deploy of jd-ftf/test's pull request 6 (commit on github.com). */
 const deployCreated = fixtureText("netlify/deploy_created.deploy-preview.json");
 const admin = { authorization: `Bearer ${SECRETS.admin}` };
@@ -73,7 +67,7 @@ describe.each(ENGINES)("the one planner in a running Shipcast on %s", (engine) =
   it("sends a repository's notify targets with the default outputs off, and records the names repository_targets does not allow as skipped", async () => {
     app = await startTestShipcast(
       engine,
-      { APP_ID: "1", PRIVATE_KEY: privateKey },
+      { APP_ID: "1", PRIVATE_KEY: TEST_PRIVATE_KEY },
       {
         routing: `
 targets:
@@ -87,16 +81,7 @@ repository_targets: [team-chat]
       },
     );
     // GitHub is asked for the installation, a token and the file: no status, no comment.
-    const api = nock("https://api.github.com");
-    api.get("/repos/jd-ftf/test/installation").reply(200, { id: 4242 });
-    api
-      .post("/app/installations/4242/access_tokens")
-      .reply(201, { token: "installation-token", expires_at: "2099-01-01T00:00:00Z" });
-    api
-      .get("/repos/jd-ftf/test/contents/.github%2Fshipcast.yml")
-      .reply(200, "statuses: false\nnotify: [team-chat, other-team]\n", {
-        "content-type": "text/plain; charset=utf-8",
-      });
+    mockRepositoryReady("statuses: false\nnotify: [team-chat, other-team]\n");
 
     await postNetlify(deployCreated);
 

@@ -4,30 +4,13 @@
  * mode (no network, every mock used, any unmatched request fails the test), and realistic events
  * from the real Netlify fixture (repository jd-ftf/test, pull request 6).
  */
-import { generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
-import nock from "nock";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { type DeployEvent, isIgnored } from "../../../src/events/deploy-event.js";
 import type { DeliveryContext } from "../../../src/notifiers/kit/notifier.js";
 import { normalizeNetlify } from "../../../src/sources/netlify-normalize.js";
-
-export const API = "https://api.github.com";
-export const OWNER = "jd-ftf";
-export const REPO = "test";
-export const SHA = "2bf6019eab7035beccc013d641445f9bb1006083";
-export const INSTALLATION_ID = 4242;
-export const APP_SLUG = "shipcast-test";
-export const APP_LOGIN = `${APP_SLUG}[bot]`;
-/** The contents API path of the settings file (the plugin escapes the slash). */
-export const SETTINGS_FILE = "/contents/.github%2Fshipcast.yml";
-
-const { privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: "pkcs8", format: "pem" },
-  publicKeyEncoding: { type: "spki", format: "pem" },
-});
+import { TEST_PRIVATE_KEY } from "../../helpers/github-api-mocks.js";
 
 /**
  * ProbotOctokit with its own retries and throttling off. The function form matters: Probot
@@ -44,82 +27,30 @@ export const TestOctokit = ProbotOctokit.defaults((options: Record<string, unkno
 export function createTestProbot(): Probot {
   return new Probot({
     appId: 1,
-    privateKey,
+    privateKey: TEST_PRIVATE_KEY,
     Octokit: TestOctokit,
     log: pino({ level: "silent" }),
   });
 }
 
+export {
+  API,
+  APP_LOGIN,
+  APP_SLUG,
+  github,
+  INSTALLATION_ID,
+  mockApp,
+  mockInstallation,
+  mockNotInstalled,
+  mockRepositoryReady,
+  mockSettings,
+  mockToken,
+  OWNER,
+  REPO,
+  SETTINGS_FILE,
+  SHA,
+} from "../../helpers/github-api-mocks.js";
 export { useStrictNock } from "../../helpers/strict-nock.js";
-
-/** The GitHub API, for mocks. */
-export function github(): nock.Scope {
-  return nock(API);
-}
-
-/** The app's installation on `owner/repo`, found with the app's JWT. */
-export function mockInstallation(owner = OWNER, repo = REPO, id = INSTALLATION_ID): nock.Scope {
-  return github()
-    .get(`/repos/${owner}/${repo}/installation`)
-    .matchHeader("authorization", /^bearer /i)
-    .reply(200, { id, account: { login: owner }, app_slug: APP_SLUG });
-}
-
-/** The app is not installed on `owner/repo`. */
-export function mockNotInstalled(owner = OWNER, repo = REPO): nock.Scope {
-  return github().get(`/repos/${owner}/${repo}/installation`).reply(404, {
-    message: "Not Found",
-    documentation_url:
-      "https://docs.github.com/rest/apps/apps#get-a-repository-installation-for-the-authenticated-app",
-  });
-}
-
-/** The installation token; Probot caches it, so one per test and installation. */
-export function mockToken(id = INSTALLATION_ID): nock.Scope {
-  return github()
-    .post(`/app/installations/${id}/access_tokens`)
-    .reply(201, {
-      token: "test",
-      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-      permissions: { statuses: "write", issues: "write", pull_requests: "write" },
-      repository_selection: "all",
-    });
-}
-
-/** `GET /app`: the app's slug, for its bot login. */
-export function mockApp(): nock.Scope {
-  return github()
-    .get("/app")
-    .matchHeader("authorization", /^bearer /i)
-    .reply(200, { id: 1, slug: APP_SLUG, name: "Shipcast test" });
-}
-
-/**
- * `.github/shipcast.yml` of `owner/repo`: the given YAML, or (undefined) no file there nor in
- * the owner's `.github` repository.
- */
-export function mockSettings(yaml: string | undefined, owner = OWNER, repo = REPO): nock.Scope {
-  const scope = github();
-  if (yaml === undefined) {
-    scope
-      .get(`/repos/${owner}/${repo}${SETTINGS_FILE}`)
-      .reply(404, { message: "Not Found" })
-      .get(`/repos/${owner}/.github${SETTINGS_FILE}`)
-      .reply(404, { message: "Not Found" });
-    return scope;
-  }
-  return scope
-    .get(`/repos/${owner}/${repo}${SETTINGS_FILE}`)
-    .matchHeader("accept", /raw/)
-    .reply(200, yaml, { "content-type": "text/plain; charset=utf-8" });
-}
-
-/** Installation, token and settings: what every delivery to a repository starts with. */
-export function mockRepositoryReady(yaml?: string): void {
-  mockInstallation();
-  mockToken();
-  mockSettings(yaml);
-}
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(
