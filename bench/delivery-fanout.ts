@@ -1,15 +1,24 @@
 /**
  * The fan-out and one-subject parts of the delivery benchmark.
  *
- *   fanout   N events × M signed webhook targets on SQLite, then a bare undici loop posting the
- *            very bodies Shipcast delivered (kept by the receiver) to the same paths, as many in
- *            flight as DELIVERY_CONCURRENCY: Shipcast's deliveries/s as a share of the loop's.
+ *   fanout   N events × M signed webhook targets on SQLite, twice to the same process: once just
+ *            after it started (cold: V8 has not yet optimized its hot code) and once more with
+ *            new events (warm, as a server that has been up a while). Then bare undici loops,
+ *            warmed up the same way, post the very bodies Shipcast delivered (kept by the
+ *            receiver) to the same paths, as many in flight as DELIVERY_CONCURRENCY: Shipcast's
+ *            deliveries/s as a share of the loops', warm against warm.
  *   subject  N events of one subject (one repository, environment and PR) to one webhook target:
  *            one process on SQLite, and two sharing PostgreSQL when it is configured. Ordering
  *            per subject allows one delivery at a time, so this is the per-subject rate.
  */
 import { type BareJob, bareFigures, runBare } from "./bare-loop.js";
-import { type DeliveryRunOptions, missing, runDeliveries, runFigures } from "./delivery-run.js";
+import {
+  type DeliveryRunOptions,
+  missing,
+  runDeliveries,
+  runDeliveryBatches,
+  runFigures,
+} from "./delivery-run.js";
 import { buildEvents, FIXTURE, hookPath } from "./events.js";
 import {
   againstAim,
@@ -40,8 +49,15 @@ export interface FanoutSettings extends CommonSettings {
 /** The fan-out part; returns what went missing. */
 export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
   const expected = settings.events * settings.targets;
-  progress(`fanout: building and signing ${int(settings.events)} events from ${FIXTURE}`);
+  progress(`fanout: building and signing 2 × ${int(settings.events)} events from ${FIXTURE}`);
   const events = await buildEvents(settings.sourceSecret, settings.events, settings.subjects);
+  // The second batch: the same subjects, deploy ids of their own (ingest dedupes on them).
+  const warmEvents = await buildEvents(
+    settings.sourceSecret,
+    settings.events,
+    settings.subjects,
+    1,
+  );
   progress("fanout: receiver starting (own process, keeps the bodies)");
   const receiver = await startReceiver({ keepBodies: true });
   try {
@@ -57,15 +73,19 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
     await runBare(receiver, warmup, settings.concurrency, settings.targetSecret);
     await receiver.reset();
 
-    const shipcast = await runDeliveries({
-      ...settings,
-      label: "shipcast",
-      engine: "sqlite",
-      processes: 1,
-      receiver,
-      events,
-      targets: settings.targets,
-    });
+    const [cold, shipcast] = await runDeliveryBatches(
+      {
+        ...settings,
+        label: "shipcast",
+        engine: "sqlite",
+        processes: 1,
+        receiver,
+        events,
+        targets: settings.targets,
+      },
+      [events, warmEvents],
+    );
+    if (cold === undefined || shipcast === undefined) throw new Error("fanout: a batch is missing");
     // The same bodies to the same paths; cycled if some never arrived (reported below).
     const kept = await receiver.bodies();
     await receiver.reset();
@@ -87,7 +107,11 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
 
     console.log("\nfanout results");
     printFigures(
-      "\nshipcast — src/main.ts on SQLite: ingest, event worker, delivery workers",
+      "\nshipcast, cold — src/main.ts on SQLite, the first events after it started",
+      runFigures(cold),
+    );
+    printFigures(
+      "\nshipcast, warm — the same process, the next events (ingest, event worker, delivery workers)",
       runFigures(shipcast),
     );
     printFigures(
@@ -100,8 +124,12 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
     );
     const vsBare = shipcast.rate / bare.rate;
     const vsSend = shipcast.rate / bareSend.rate;
-    printFigures("\nShipcast against the aim (information only)", [
+    printFigures("\nShipcast (warm) against the aim (information only)", [
       ["deliveries/s vs bare fetch", againstAim(vsBare, AIM_VS_BARE, "the bare fetch loop")],
+      [
+        "cold vs bare fetch",
+        `${(cold.rate / bare.rate).toFixed(2)}× (the first events after start), ${(cold.rate / bareSend.rate).toFixed(2)}× the bare send loop`,
+      ],
       [
         "delivering only vs bare fetch",
         `${(shipcast.drainRate / bare.rate).toFixed(2)}× (after the last acknowledgement)`,
@@ -109,21 +137,26 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
       ["deliveries/s vs bare send", `${vsSend.toFixed(2)}× (the bare dispatcher loop)`],
     ]);
 
-    const lost = missing(shipcast);
+    const lost = missing(cold) + missing(shipcast);
     const bareMissing = expected - bare.received + (expected - bareSend.received);
     console.log("\nTable (for the README)\n");
     console.log(
       `${int(settings.events)} Netlify \`deploy_created\` events × ${settings.targets} signed \`webhook\` targets = ${int(expected)} deliveries to a local \`200 ok\` receiver (own process), DELIVERY_CONCURRENCY ${settings.concurrency}, ${shipcast.subjects} subjects, SQLite, ${briefMachine()}.\n`,
     );
     const rows = [
-      [
-        "shipcast (src/main.ts, SQLite)",
-        `${int(shipcast.received)}/${int(expected)}`,
-        int(shipcast.rate),
-        ms(shipcast.latency.p50),
-        ms(shipcast.latency.p99),
+      ...(
+        [
+          ["shipcast, cold (first events after start)", cold],
+          ["shipcast, warm (the next events)", shipcast],
+        ] as const
+      ).map(([name, run]) => [
+        name,
+        `${int(run.received)}/${int(expected)}`,
+        int(run.rate),
+        ms(run.latency.p50),
+        ms(run.latency.p99),
         "event 202 → request at receiver",
-      ],
+      ]),
       ...[bare, bareSend].map((run) => [
         `bare ${run.client} loop (undici, ${settings.concurrency} in flight)`,
         `${int(run.received)}/${int(expected)}`,
@@ -138,12 +171,12 @@ export async function fanoutPart(settings: FanoutSettings): Promise<string[]> {
       console.log(line);
     }
     console.log(
-      `\nShipcast: ${againstAim(vsBare, AIM_VS_BARE, "the bare fetch loop's deliveries/s")}, ${vsSend.toFixed(2)}× the bare send loop; every success logged: ${shipcast.store.succeededWithoutAttempt === 0 ? "yes" : "no"}; ${int(lost)} missing.`,
+      `\nShipcast warm: ${againstAim(vsBare, AIM_VS_BARE, "the bare fetch loop's deliveries/s")}, ${vsSend.toFixed(2)}× the bare send loop; cold: ${(cold.rate / bare.rate).toFixed(2)}× and ${(cold.rate / bareSend.rate).toFixed(2)}×; every success logged: ${cold.store.succeededWithoutAttempt + shipcast.store.succeededWithoutAttempt === 0 ? "yes" : "no"}; ${int(lost)} missing.`,
     );
     const problems: string[] = [];
     if (lost > 0) {
       problems.push(
-        `fanout: ${int(lost)} Shipcast deliveries never reached the receiver (${shipcast.wait.how})`,
+        `fanout: ${int(lost)} Shipcast deliveries never reached the receiver (${cold.wait.how}, ${shipcast.wait.how})`,
       );
     }
     if (bareMissing > 0) problems.push(`fanout: ${int(bareMissing)} bare requests never arrived`);

@@ -118,8 +118,23 @@ async function waitForDeliveries(
 
 /** Runs Shipcast on a fresh store, sends the events, waits for the deliveries, and analyses. */
 export async function runDeliveries(options: DeliveryRunOptions): Promise<DeliveryRun> {
-  const { label, receiver, events } = options;
-  const expected = events.length * options.targets;
+  const [run] = await runDeliveryBatches(options, [options.events]);
+  if (run === undefined) throw new Error("no run");
+  return run;
+}
+
+/**
+ * Like `runDeliveries`, but sends several batches of events one after the other to the same
+ * processes and store (each batch once the previous one has arrived, the receiver emptied in
+ * between), and analyses each batch on its own. The first batch meets a process just started;
+ * the next ones a process whose code the first has warmed up (V8 compiles the hot paths
+ * optimized only after they have run a while), as a server that has been up for some time is.
+ */
+export async function runDeliveryBatches(
+  options: DeliveryRunOptions,
+  batches: BenchEvent[][],
+): Promise<DeliveryRun[]> {
+  const { label, receiver } = options;
   const scratch = scratchDir(`shipcast-${label}-`);
   const database = await freshDatabase(options.engine, scratch.dir);
   const configFile = join(scratch.dir, "shipcast.yml");
@@ -146,23 +161,52 @@ export async function runDeliveries(options: DeliveryRunOptions): Promise<Delive
         }),
       );
     }
-    progress(`${label}: sending ${int(events.length)} events, ${options.senders} at a time`);
-    const ingest = await sendEvents(events, {
-      bases: shipcasts.map((s) => s.base),
-      senders: options.senders,
-      attempts: 1,
-    });
-    progress(
-      `${label}: ${int(ingest.acks.size)} acknowledged in ${sec(ingest.lastAck - ingest.firstSend, 2)} s; waiting for ${int(expected)} deliveries (at most ${sec(options.timeoutMs, 0)} s)`,
-    );
-    const wait = await waitForDeliveries(receiver, store, expected, options.timeoutMs);
-    progress(`${label}: ${wait.how} after ${sec(wait.waitedMs)} s; stopping`);
+    const sent: Array<{ events: BenchEvent[]; ingest: Ingest; wait: Wait; arrivals: Arrival[] }> =
+      [];
+    for (const [index, events] of batches.entries()) {
+      const last = index === batches.length - 1;
+      const which = batches.length > 1 ? ` (batch ${index + 1} of ${batches.length})` : "";
+      if (index > 0) await receiver.reset();
+      progress(
+        `${label}: sending ${int(events.length)} events, ${options.senders} at a time${which}`,
+      );
+      const ingest = await sendEvents(events, {
+        bases: shipcasts.map((s) => s.base),
+        senders: options.senders,
+        attempts: 1,
+      });
+      const expected = events.length * options.targets;
+      progress(
+        `${label}: ${int(ingest.acks.size)} acknowledged in ${sec(ingest.lastAck - ingest.firstSend, 2)} s; waiting for ${int(expected)} deliveries (at most ${sec(options.timeoutMs, 0)} s)`,
+      );
+      const wait = await waitForDeliveries(receiver, store, expected, options.timeoutMs);
+      progress(`${label}: ${wait.how} after ${sec(wait.waitedMs)} s${last ? "; stopping" : ""}`);
+      // The last batch's arrivals are read after the stop: attempts in flight finish before
+      // Shipcast exits, and count.
+      sent.push({ events, ingest, wait, arrivals: last ? [] : await receiver.arrivals() });
+    }
     const exits: Array<number | string> = [];
     for (const shipcast of shipcasts) exits.push(await shipcast.stop());
-    // After the stop: attempts in flight finish before Shipcast exits, and count.
-    const arrivals = await receiver.arrivals();
-    const facts = await readStoreFacts(store);
-    return analyse(options, database.where, expected, ingest, wait, facts, exits, arrivals);
+    const lastBatch = sent.at(-1);
+    if (lastBatch) lastBatch.arrivals = await receiver.arrivals();
+    const runs: DeliveryRun[] = [];
+    for (const { events, ingest, wait, arrivals } of sent) {
+      const facts = await readStoreFacts(store, new Set(ingest.acks.keys()));
+      const expected = events.length * options.targets;
+      runs.push(
+        analyse(
+          { ...options, events },
+          database.where,
+          expected,
+          ingest,
+          wait,
+          facts,
+          exits,
+          arrivals,
+        ),
+      );
+    }
+    return runs;
   } finally {
     for (const shipcast of shipcasts) await shipcast.stop();
     await store.close();

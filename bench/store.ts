@@ -121,17 +121,29 @@ export interface StoreFacts {
   succeededWithoutAttempt: number;
 }
 
-/** Reads the facts of a finished run. */
-export async function readStoreFacts(store: Store): Promise<StoreFacts> {
-  const deliveries = await store.db
-    .selectFrom("deliveries")
-    .select(["id", "event_id", "target", "subject", "status", "created_at", "completed_at"])
-    .orderBy("id")
-    .execute();
-  const attempts = await store.db
-    .selectFrom("delivery_attempts")
-    .select(["delivery_id", "attempt", "started_at", "duration_ms", "outcome"])
-    .execute();
+/**
+ * Reads the facts of a finished run: of the whole store, or only of the events in `eventIds`
+ * (one batch of several sent to the same store), their deliveries and their attempts.
+ */
+export async function readStoreFacts(
+  store: Store,
+  eventIds?: ReadonlySet<string>,
+): Promise<StoreFacts> {
+  const ofRun = (eventId: string) => eventIds === undefined || eventIds.has(eventId);
+  const deliveries = (
+    await store.db
+      .selectFrom("deliveries")
+      .select(["id", "event_id", "target", "subject", "status", "created_at", "completed_at"])
+      .orderBy("id")
+      .execute()
+  ).filter((row) => ofRun(row.event_id));
+  const deliveryIds = new Set(deliveries.map((row) => row.id));
+  const attempts = (
+    await store.db
+      .selectFrom("delivery_attempts")
+      .select(["delivery_id", "attempt", "started_at", "duration_ms", "outcome"])
+      .execute()
+  ).filter((row) => deliveryIds.has(row.delivery_id));
   const byStatus: Record<string, number> = {};
   for (const row of deliveries) byStatus[row.status] = (byStatus[row.status] ?? 0) + 1;
   const attemptsByOutcome: Record<string, number> = {};
@@ -140,8 +152,17 @@ export async function readStoreFacts(store: Store): Promise<StoreFacts> {
     attemptsByOutcome[row.outcome] = (attemptsByOutcome[row.outcome] ?? 0) + 1;
     attempted.add(row.delivery_id);
   }
+  let events: Record<string, number>;
+  if (eventIds === undefined) events = await eventsByStatus(store);
+  else {
+    events = {};
+    const rows = await store.db.selectFrom("events").select(["id", "status"]).execute();
+    for (const row of rows) {
+      if (eventIds.has(row.id)) events[row.status] = (events[row.status] ?? 0) + 1;
+    }
+  }
   return {
-    events: await eventsByStatus(store),
+    events,
     deliveries,
     byStatus,
     attempts,
