@@ -4,7 +4,13 @@
  * its event id. With `attempts` above 1 it behaves as a careful sender does: anything but a 202
  * (another status, a reset connection, a refused one while Shipcast restarts) is retried after a
  * short backoff, on the next Shipcast process when there are several, up to the bound.
+ *
+ * It posts through undici's dispatcher API (`request`), not `fetch`: on a machine of few cores
+ * the sender shares them with Shipcast, and `fetch` costs several times the request itself (its
+ * streams and clones), CPU the measured process would not have in production, where senders run
+ * elsewhere.
  */
+import { request } from "undici";
 import { type BenchEvent, NETLIFY_PATH } from "./events.js";
 
 /** Epoch milliseconds with sub-millisecond resolution (the receiver uses the same clock). */
@@ -51,7 +57,7 @@ async function post(
   timeoutMs: number,
 ): Promise<{ id: string; duplicate: boolean } | { problem: string }> {
   try {
-    const response = await fetch(`${base}${NETLIFY_PATH}`, {
+    const response = await request(`${base}${NETLIFY_PATH}`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -59,16 +65,19 @@ async function post(
         "x-webhook-signature": event.signature,
       },
       body: event.body,
-      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
-    const text = await response.text();
-    if (response.status !== 202) return { problem: `HTTP ${response.status}` };
+    const text = await response.body.text();
+    if (response.statusCode !== 202) return { problem: `HTTP ${response.statusCode}` };
     const answer = JSON.parse(text) as { id?: unknown; duplicate?: unknown };
     if (typeof answer.id !== "string") return { problem: "202 without an event id" };
     return { id: answer.id, duplicate: answer.duplicate === true };
   } catch (error) {
-    const cause = (error as { cause?: { code?: unknown } }).cause;
-    const code = typeof cause?.code === "string" ? cause.code : undefined;
+    // undici's errors carry the code themselves (ECONNREFUSED, UND_ERR_SOCKET, …) or in `cause`.
+    const { code: own, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+    const code =
+      typeof own === "string" ? own : typeof cause?.code === "string" ? cause.code : undefined;
     return { problem: code ?? (error instanceof Error ? error.name : String(error)) };
   }
 }
