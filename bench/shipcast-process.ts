@@ -45,7 +45,7 @@ function shipcastEnv(port: number, options: ShipcastOptions): NodeJS.ProcessEnv 
   };
 }
 
-/** One Shipcast process; `start` resolves once `/healthz` answers. */
+/** One Shipcast process; `start` resolves once `/readyz` answers 200. */
 export class ShipcastProcess {
   /** Times it was started, the first start included. */
   starts = 0;
@@ -83,7 +83,12 @@ export class ShipcastProcess {
     return rssBytes(this.pid);
   }
 
-  /** Starts the process (again, on the same port) and waits until `/healthz` answers 200. */
+  /**
+   * Starts the process (again, on the same port) and waits until `/readyz` answers 200: the store
+   * is open and the real server listens. (`/healthz` answers 200 from the start-up server already,
+   * while every other request still gets 503 and the hand-over to the real server resets the
+   * connections open then.)
+   */
   async restart(): Promise<void> {
     if (this.running) throw new Error(`${this.options.label} is already running`);
     const nodeArgs: string[] = [];
@@ -100,7 +105,7 @@ export class ShipcastProcess {
       nodeArgs,
     });
     this.starts++;
-    await waitForHttpOk(this.child, `${this.base}/healthz`);
+    await waitForHttpOk(this.child, `${this.base}/readyz`);
   }
 
   /** SIGKILL: dies at once, mid-whatever; resolves once it has exited. */
