@@ -22,8 +22,8 @@
  * received when the drain timeout ends. Exits non-zero on any loss or bad signature.
  *
  * Settings (flag or environment; defaults in brackets):
- *   --events         CHAOS_EVENTS          events sent per engine [10000]
- *   --kill-interval  CHAOS_KILL_INTERVAL   seconds a process runs between kills [3]
+ *   --events         CHAOS_EVENTS          events sent per engine [20000]
+ *   --kill-interval  CHAOS_KILL_INTERVAL   seconds a process runs between kills [2]
  *   --engines        CHAOS_ENGINES         sqlite,postgres [sqlite, and postgres when set]
  *   --senders        CHAOS_SENDERS         events in flight [16]
  *   --attempts       CHAOS_ATTEMPTS        tries per event before the sender gives up [60]
@@ -63,9 +63,9 @@ import {
 } from "./store.js";
 
 const ENGINES: readonly Engine[] = ["sqlite", "postgres"];
-const EVENTS = numberSetting("CHAOS_EVENTS", 10_000, { flag: "events" });
+const EVENTS = numberSetting("CHAOS_EVENTS", 20_000, { flag: "events" });
 const KILL_INTERVAL_MS =
-  numberSetting("CHAOS_KILL_INTERVAL", 3, { flag: "kill-interval", fraction: true }) * 1000;
+  numberSetting("CHAOS_KILL_INTERVAL", 2, { flag: "kill-interval", fraction: true }) * 1000;
 const engines = listSetting("CHAOS_ENGINES", ENGINES, POSTGRES_URL ? ENGINES : ["sqlite"], {
   flag: "engines",
 });
