@@ -27,6 +27,7 @@ import {
   type EnvironmentType,
 } from "../events/deploy-event.js";
 import { REPOSITORY_NOTIFY_KIND } from "../notifiers/github/repository-notify.js";
+import { BUILD_HOOK_ID_PREFIX } from "../notifiers/kit/build-hook.js";
 import type { NotifierRegistry } from "../notifiers/kit/registry.js";
 import type { Route } from "../routing/route.js";
 
@@ -143,6 +144,11 @@ export const targetNameSchema = z
   .refine((name) => !name.toLowerCase().startsWith("ntf_"), {
     error:
       'target names starting with "ntf_" are reserved for notifications created through the API',
+  })
+  // A name of a build hook's shape would resolve to that hook (the planner looks there first), so
+  // every delivery to such a target would fail as "no such build hook".
+  .refine((name) => !name.toLowerCase().startsWith(BUILD_HOOK_ID_PREFIX), {
+    error: `target names starting with "${BUILD_HOOK_ID_PREFIX}" are reserved for build hooks`,
   })
   .refine((name) => !INTERNAL_KINDS.includes(name.toLowerCase()), {
     error: "reserved for Shipcast's own deliveries",

@@ -124,6 +124,18 @@ describe("parseRoutingConfig", () => {
     ]);
   });
 
+  it("refuses target names of the shape of a notification's or a build hook's id", () => {
+    // A `bhk_` name would resolve to the build hook of that id, never to the file's target.
+    expect(
+      problemLines(
+        "targets:\n  bhk_deploy: { kind: email, to: [a@example.com] }\n  NTF_x: { kind: email, to: [a@example.com] }\n",
+      ),
+    ).toEqual([
+      'shipcast.yml:2 targets.bhk_deploy: target names starting with "bhk_" are reserved for build hooks',
+      'shipcast.yml:3 targets.NTF_x: target names starting with "ntf_" are reserved for notifications created through the API',
+    ]);
+  });
+
   it("reserves the internal repository notify reader: neither a target name nor a kind", () => {
     const withReader = testRegistry().register(
       defineNotifier({
