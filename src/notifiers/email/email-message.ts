@@ -5,7 +5,7 @@
  * Everything in an event comes from a webhook body, so every value is escaped in the HTML part
  * and only http(s) URLs become links (a `javascript:` "deploy URL" must not become clickable).
  */
-import type { DeployEvent, HealthAlert } from "../../events/deploy-event.js";
+import type { BuildRequest, DeployEvent, HealthAlert } from "../../events/deploy-event.js";
 
 /** The three parts of a Shipcast e-mail. */
 export interface EmailContent {
@@ -29,10 +29,14 @@ interface Fact {
  *
  * Deploy events: `[<project>] Deploy <state>: <environment> (<branch>@<sha7>)`, the parenthesis
  * shortened to what is known (`(main)`, `(@abc1234)`) or left out. Form submissions:
- * `[<project>] Form submission: <form name>`, with the submitted fields in the body.
+ * `[<project>] Form submission: <form name>`, with the submitted fields in the body. Build
+ * requests: `[<project>] Build requested by hook <hook title> (<ref>)`.
  */
 export function buildEmail(event: DeployEvent): EmailContent {
   if (event.alert !== undefined) return alertEmail(event.alert);
+  if (event.kind === "build.requested" && event.build !== undefined) {
+    return buildRequestEmail(event, event.build);
+  }
   return event.kind === "form.submitted" ? formEmail(event) : deployEmail(event);
 }
 
@@ -118,6 +122,49 @@ function formEmail(event: DeployEvent): EmailContent {
   }`;
   const html = renderHtml(headline, facts, "#333333", fields);
   return { subject: oneLine(headline), text, html };
+}
+
+/** How the target of a build hook is named: "GitHub Actions acme/web deploy.yml", "URL https://ci.example". */
+const BUILD_TARGET_WORDS: Readonly<Record<BuildRequest["target"]["type"], string>> = {
+  github_workflow: "GitHub Actions",
+  gitlab_pipeline: "GitLab pipeline",
+  url: "URL",
+};
+
+/**
+ * A build hook was asked to start a build: which hook, for which ref, with which title, and what
+ * it starts (never the hook's URL or secrets: the event does not carry them).
+ */
+function buildRequestEmail(event: DeployEvent, build: BuildRequest): EmailContent {
+  const hook = build.hook.title || build.hook.id;
+  const ref = build.ref ?? event.commit?.ref;
+  const headline = `[${event.project.name}] Build requested by hook ${hook}`;
+  const facts: Fact[] = [
+    { label: "Project", value: event.project.name },
+    {
+      label: "Build hook",
+      value: build.hook.title ? `${build.hook.title} (${build.hook.id})` : build.hook.id,
+    },
+  ];
+  if (build.title !== undefined && build.title.trim() !== "") {
+    facts.push({ label: "Title", value: build.title });
+  }
+  if (ref !== undefined) facts.push({ label: "Branch", value: ref });
+  const { target } = build;
+  const what = [target.repository, target.workflow, target.project, target.origin].filter(
+    (part): part is string => part !== undefined && part !== "",
+  );
+  facts.push({
+    label: "Starts",
+    value: [BUILD_TARGET_WORDS[target.type] ?? target.type, ...what].join(" "),
+  });
+  facts.push({ label: "Time", value: event.occurredAt });
+  facts.push({ label: "Source", value: `${event.source} (${event.sourceEvent})` });
+  return {
+    subject: oneLine(`${headline}${ref === undefined ? "" : ` (${ref})`}`),
+    text: renderText(headline, facts),
+    html: renderHtml(headline, facts, "#0969da"),
+  };
 }
 
 /** ` (<branch>@<sha7>)`, ` (<branch>)`, ` (@<sha7>)` or nothing, after what is known. */

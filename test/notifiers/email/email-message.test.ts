@@ -246,3 +246,53 @@ describe("buildEmail for a form submission", () => {
     expect(html).toContain('href="https://dazzling-almeida-67ef75.netlify.app/"');
   });
 });
+
+describe("buildEmail for a build request", () => {
+  const request = (build: Partial<NonNullable<DeployEvent["build"]>> = {}) =>
+    deployEvent({
+      kind: "build.requested",
+      source: "shipcast",
+      sourceEvent: "build_hook",
+      project: { name: "web" },
+      commit: { ref: "main" },
+      urls: {},
+      actor: undefined,
+      ids: { trigger: "evt_1", buildHook: "bhk_1" },
+      build: {
+        hook: { id: "bhk_1", title: "Nightly <b>" },
+        title: "Rebuild after the CMS publish",
+        ref: "release",
+        target: { type: "github_workflow", repository: "acme/web", workflow: "deploy.yml" },
+        ...build,
+      },
+    });
+
+  it("titles it with the project, the hook and the ref built, not as a deploy", () => {
+    expect(buildEmail(request()).subject).toBe(
+      "[web] Build requested by hook Nightly <b> (release)",
+    );
+    // Without a ref of its own, the event's branch; without either, no parenthesis.
+    expect(buildEmail(request({ ref: undefined })).subject).toBe(
+      "[web] Build requested by hook Nightly <b> (main)",
+    );
+    expect(
+      buildEmail({
+        ...request({ ref: undefined, hook: { id: "bhk_2", title: "" } }),
+        commit: undefined,
+      }).subject,
+    ).toBe("[web] Build requested by hook bhk_2");
+  });
+
+  it("names the hook, the title, the ref and what it starts in both parts, escaped in HTML", () => {
+    const { text, html } = buildEmail(request());
+    expect(text).toContain("Build hook: Nightly <b> (bhk_1)\n");
+    expect(text).toContain("Title: Rebuild after the CMS publish\n");
+    expect(text).toContain("Branch: release\n");
+    expect(text).toContain("Starts: GitHub Actions acme/web deploy.yml\n");
+    expect(text).not.toContain("Deploy");
+    expect(html).toContain("Nightly &lt;b&gt; (bhk_1)");
+    expect(html).not.toContain("<b>");
+    const url = buildEmail(request({ target: { type: "url", origin: "https://ci.example" } }));
+    expect(url.text).toContain("Starts: URL https://ci.example\n");
+  });
+});
