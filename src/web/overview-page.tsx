@@ -1,8 +1,12 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource hono/jsx */
-/** `/`: the sources and how to set them up, the last 24 hours, unhealthy notifications, failures. */
+/**
+ * `/`: the last 24 hours, unhealthy notifications, failures, and the sources (the environment's
+ * and those created through the API) with how to set them up.
+ */
 import type { Hono } from "hono";
 import type { Services } from "../services/services.js";
+import type { SourceView } from "../services/sources/source-schemas.js";
 import type { SourceState } from "../services/sources/source-states.js";
 import { Badge, CopyField, Time } from "./components.js";
 import { DeliveriesTable } from "./deliveries-pages.js";
@@ -61,6 +65,44 @@ function SourceCard(props: { source: SourceState; origin: string }) {
   );
 }
 
+/**
+ * A source created through the API: its name and kind, on or off, the URL to paste and where,
+ * and whether its secret is set (never the secret itself).
+ */
+function ApiSourceCard(props: { source: SourceView }) {
+  const { source } = props;
+  const setup = SETUP[source.kind];
+  return (
+    <article class="card">
+      <h3>
+        {source.name} <span class="muted small">({source.kind})</span>{" "}
+        {source.enabled ? <Badge tone="good">on</Badge> : <Badge tone="neutral">off</Badge>}
+      </h3>
+      <p>
+        {source.enabled
+          ? "Receiving at its own URL."
+          : "Disabled: its URL answers 404 until it is enabled again."}
+      </p>
+      {setup && <p class="hint">In {setup.where}:</p>}
+      <CopyField id={`url-${source.id}`} label="Payload URL" value={source.url} />
+      <p>
+        {setup?.secretField ?? "Secret"}:{" "}
+        {source.secret_set ? "the one given when it was created or rotated" : "not set"} (never
+        shown here).
+        {source.previous_secret_expires_at !== null && (
+          <>
+            {" "}
+            The previous one is accepted until <Time iso={source.previous_secret_expires_at} />.
+          </>
+        )}
+      </p>
+      <p class="hint">
+        <code>{source.id}</code>: change or delete it with <code>/api/v1/sources/{source.id}</code>.
+      </p>
+    </article>
+  );
+}
+
 /** Registers `/`. */
 export function overviewRoutes(
   app: Hono<WebEnv>,
@@ -71,6 +113,9 @@ export function overviewRoutes(
     const overview = await services.overview.overview();
     const host = requestHost(c.req.raw.headers, options.trustProxy) ?? "localhost:3000";
     const origin = `${c.var.secure ? "https" : "http"}://${host}`;
+    const apiSources = (await services.sources.list(origin)).filter(
+      (source) => source.managed_by === "api",
+    );
     const { events, deliveries } = overview;
     return c.html(
       <Layout title="Overview" session={c.var.session} section="overview">
@@ -145,6 +190,19 @@ export function overviewRoutes(
               <SourceCard source={source} origin={origin} />
             ))}
           </div>
+          <h3 id="api-sources">Sources created through the API</h3>
+          {apiSources.length === 0 ? (
+            <p>
+              None yet. <code>POST /api/v1/sources</code> creates one with a URL and a secret of its
+              own, per site or project (see <a href="/docs">the API</a>).
+            </p>
+          ) : (
+            <div class="cards">
+              {apiSources.map((source) => (
+                <ApiSourceCard source={source} />
+              ))}
+            </div>
+          )}
         </section>
       </Layout>,
     );

@@ -278,6 +278,48 @@ describe("the dashboard in Chromium", () => {
     expect(tokens.status()).toBe(403);
   });
 
+  it("lists the sources created through the API on the overview, each with its URL to paste", async () => {
+    const create = async (body: Record<string, unknown>) => {
+      const res = await fetch(`${app.url}/api/v1/sources`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: string; url: string };
+    };
+    const marketing = await create({
+      kind: "netlify",
+      name: "marketing <site>",
+      secret: "0123456789abcdef0123",
+    });
+    const paused = await create({
+      kind: "gitlab",
+      name: "paused project",
+      secret: "0123456789abcdef0123",
+      enabled: false,
+    });
+    const page = await newPage();
+    await signIn(page, app.url, SECRETS.admin);
+    await page.getByRole("heading", { name: "Sources created through the API" }).waitFor();
+
+    const card = page.locator("article", { has: page.locator(`#url-${marketing.id}`) });
+    expect(await card.getByRole("heading").textContent()).toBe("marketing <site> (netlify) on");
+    expect(await card.getByLabel("Payload URL").inputValue()).toBe(
+      `${app.url}/api/sources/${marketing.id}/webhooks`,
+    );
+    expect(marketing.url).toBe(`${app.url}/api/sources/${marketing.id}/webhooks`);
+    await card
+      .getByText("JWS secret token: the one given when it was created or rotated")
+      .waitFor();
+    const off = page.locator("article", { has: page.locator(`#url-${paused.id}`) });
+    await off.getByText("Disabled: its URL answers 404").waitFor();
+    // The environment's sources keep their place before them.
+    expect(await page.getByLabel("Payload URL").nth(2).inputValue()).toBe(
+      `${app.url}/api/netlify/webhooks`,
+    );
+  });
+
   it("works without JavaScript: reading every page, forms that post, copy buttons hidden, times in UTC", async () => {
     const project = `no-js-${randomUUID().slice(0, 8)}`;
     const eventId = await postNetlify(project);
