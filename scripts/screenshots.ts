@@ -123,6 +123,16 @@ routes:
       }),
     });
     if (created.status !== 201) throw new Error(`notification: ${created.status}`);
+    const source = await fetch(`${base}/api/v1/sources`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({
+        kind: "netlify",
+        name: "marketing site",
+        secret: "a-netlify-jws-secret-0123",
+      }),
+    });
+    if (source.status !== 201) throw new Error(`source: ${source.status}`);
 
     const deploys = [
       { site: "web-shop", state: "building", context: "production", branch: "main" },
