@@ -343,6 +343,7 @@ export async function createShipcast(
       services,
       sources: sourceStates(config.sources),
       trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
       openApi: openApiDocument(apiApp, VERSION),
       log,
     }),

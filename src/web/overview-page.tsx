@@ -107,12 +107,13 @@ function ApiSourceCard(props: { source: SourceView }) {
 export function overviewRoutes(
   app: Hono<WebEnv>,
   services: Services,
-  options: { sources: SourceState[]; trustProxy: boolean },
+  options: { sources: SourceState[]; trustProxy: boolean; publicUrl?: string },
 ): void {
   app.get("/", signedIn(services), async (c) => {
     const overview = await services.overview.overview();
     const host = requestHost(c.req.raw.headers, options.trustProxy) ?? "localhost:3000";
-    const origin = `${c.var.secure ? "https" : "http"}://${host}`;
+    // The URLs to paste: under PUBLIC_URL when it is set, as the API shows them.
+    const origin = options.publicUrl ?? `${c.var.secure ? "https" : "http"}://${host}`;
     const apiSources = (await services.sources.list(origin)).filter(
       (source) => source.managed_by === "api",
     );

@@ -31,6 +31,8 @@ export interface WebDependencies {
   sources: SourceState[];
   /** `SHIPCAST_TRUST_PROXY`: believe X-Forwarded-Proto and X-Forwarded-Host. */
   trustProxy: boolean;
+  /** `PUBLIC_URL`: the origin the overview shows in the URLs to paste; else the request's. */
+  publicUrl?: string;
   /** The management API's OpenAPI document, for `/docs`. */
   openApi: () => unknown;
   log: Logger;
@@ -50,7 +52,7 @@ export function createWebApp(deps: WebDependencies): Hono<WebEnv> {
   );
   staticRoutes(app);
   signInRoutes(app, services);
-  overviewRoutes(app, services, { sources: deps.sources, trustProxy });
+  overviewRoutes(app, services, { sources: deps.sources, trustProxy, publicUrl: deps.publicUrl });
   eventsRoutes(app, services);
   deliveriesRoutes(app, services);
   notificationsRoutes(app, services);
