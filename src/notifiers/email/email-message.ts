@@ -6,6 +6,7 @@
  * and only http(s) URLs become links (a `javascript:` "deploy URL" must not become clickable).
  */
 import type { BuildRequest, DeployEvent, HealthAlert } from "../../events/deploy-event.js";
+import { buildTargetText } from "../kit/build-target-text.js";
 
 /** The three parts of a Shipcast e-mail. */
 export interface EmailContent {
@@ -124,13 +125,6 @@ function formEmail(event: DeployEvent): EmailContent {
   return { subject: oneLine(headline), text, html };
 }
 
-/** How the target of a build hook is named: "GitHub Actions acme/web deploy.yml", "URL https://ci.example". */
-const BUILD_TARGET_WORDS: Readonly<Record<BuildRequest["target"]["type"], string>> = {
-  github_workflow: "GitHub Actions",
-  gitlab_pipeline: "GitLab pipeline",
-  url: "URL",
-};
-
 /**
  * A build hook was asked to start a build: which hook, for which ref, with which title, and what
  * it starts (never the hook's URL or secrets: the event does not carry them).
@@ -150,14 +144,7 @@ function buildRequestEmail(event: DeployEvent, build: BuildRequest): EmailConten
     facts.push({ label: "Title", value: build.title });
   }
   if (ref !== undefined) facts.push({ label: "Branch", value: ref });
-  const { target } = build;
-  const what = [target.repository, target.workflow, target.project, target.origin].filter(
-    (part): part is string => part !== undefined && part !== "",
-  );
-  facts.push({
-    label: "Starts",
-    value: [BUILD_TARGET_WORDS[target.type] ?? target.type, ...what].join(" "),
-  });
+  facts.push({ label: "Starts", value: buildTargetText(build) });
   facts.push({ label: "Time", value: event.occurredAt });
   facts.push({ label: "Source", value: `${event.source} (${event.sourceEvent})` });
   return {

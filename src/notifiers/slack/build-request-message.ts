@@ -8,6 +8,7 @@
  * escaped for mrkdwn (a hook titled `<!channel>` must not ping anyone) and cut to Slack's limits.
  */
 import type { BuildRequest, DeployEvent } from "../../events/deploy-event.js";
+import { buildTargetText } from "../kit/build-target-text.js";
 import type { SlackBlock, SlackMessage } from "./slack-message.js";
 
 /** Emoji and words of the heading, as `SLACK_HEADINGS` lists them for `build.requested`. */
@@ -17,12 +18,6 @@ export const BUILD_REQUESTED_HEADING = { emoji: "🔨", words: "Build requested"
 const MAX_SHORT_TEXT = 200;
 /** The fallback `text` and every section stay under Slack's section limit. */
 const MAX_TEXT = 3000;
-
-const TARGET_WORDS: Readonly<Record<BuildRequest["target"]["type"], string>> = {
-  github_workflow: "GitHub Actions",
-  gitlab_pipeline: "GitLab pipeline",
-  url: "URL",
-};
 
 /** Escapes one character for mrkdwn (only `&`, `<` and `>` mean something there). */
 function escapeChar(char: string): string {
@@ -50,15 +45,6 @@ function escaped(text: string, max = MAX_SHORT_TEXT): string {
 function subject(event: DeployEvent, build: BuildRequest): string {
   const ref = build.ref ?? event.commit?.ref;
   return ref === undefined ? event.project.name : `${event.project.name}@${ref}`;
-}
-
-/** "GitHub Actions acme/web deploy.yml", "GitLab pipeline group/web", "URL https://ci.example". */
-function targetText(build: BuildRequest): string {
-  const { target } = build;
-  const what = [target.repository, target.workflow, target.project, target.origin].filter(
-    (part): part is string => part !== undefined && part !== "",
-  );
-  return [TARGET_WORDS[target.type] ?? target.type, ...what].join(" ");
 }
 
 /** The time as Slack's `<!date>` token (each reader's own time zone), the ISO time as fallback. */
@@ -92,7 +78,9 @@ export function buildRequestMessage(event: DeployEvent, build: BuildRequest): Sl
     elements: [
       {
         type: "mrkdwn",
-        text: [escaped(targetText(build)), "Shipcast", timeText(event.occurredAt)].join("  ·  "),
+        text: [escaped(buildTargetText(build)), "Shipcast", timeText(event.occurredAt)].join(
+          "  ·  ",
+        ),
       },
     ],
   });
