@@ -4,8 +4,8 @@ import { createLogger } from "../../../src/logging/logger.js";
 import type { HealthOutcome } from "../../../src/services/notifications/notification-health.js";
 import { NotificationHealthTracker } from "../../../src/services/notifications/notification-health-tracker.js";
 import { openStore, type Store } from "../../../src/store/database.js";
-import { insertNotification } from "../../../src/store/notifications-repository.js";
 import { createTestDatabase, type TestDatabase } from "../../helpers/databases.js";
+import { insertTestWebhookNotification } from "../../helpers/notifications.js";
 
 const ID = "ntf_0123456789abcdef";
 const NOW = Date.parse("2026-11-23T10:00:00Z");
@@ -21,20 +21,7 @@ describe("the log of a notification's health", () => {
   it("says at warn when a notification is paused, recovers and is disabled", async () => {
     database = await createTestDatabase("sqlite");
     store = await openStore(database.location);
-    await insertNotification(store.db, {
-      id: ID,
-      kind: "webhook",
-      description: "deploys to the team hook",
-      enabled: 1,
-      filters: JSON.stringify({ events: "all" }),
-      settings: JSON.stringify({ url: "https://hooks.example.com/x" }),
-      secrets: null,
-      consecutive_failures: 0,
-      disabled_until: null,
-      disabled_reason: null,
-      created_at: new Date(NOW).toISOString(),
-      updated_at: new Date(NOW).toISOString(),
-    });
+    await insertTestWebhookNotification(store, ID, NOW);
     const lines: Array<{ level: number; msg: string; notification?: unknown }> = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {

@@ -6,10 +6,10 @@ import { listDeliveries } from "../../../src/store/deliveries-repository.js";
 import { getEvent, listEvents } from "../../../src/store/events-repository.js";
 import {
   getNotificationRow,
-  insertNotification,
   listStateChanges,
 } from "../../../src/store/notifications-repository.js";
 import { createTestDatabase, ENGINES, type TestDatabase } from "../../helpers/databases.js";
+import { insertTestWebhookNotification } from "../../helpers/notifications.js";
 
 const ID = "ntf_0123456789abcdef";
 const NOW = Date.parse("2026-11-23T10:00:00Z");
@@ -21,20 +21,7 @@ describe.each(ENGINES)("notification health tracker on %s", (engine) => {
   async function setUp(): Promise<void> {
     database = await createTestDatabase(engine);
     store = await openStore(database.location);
-    await insertNotification(store.db, {
-      id: ID,
-      kind: "webhook",
-      description: "deploys to the team hook",
-      enabled: 1,
-      filters: JSON.stringify({ events: "all" }),
-      settings: JSON.stringify({ url: "https://hooks.example.com/x" }),
-      secrets: null,
-      consecutive_failures: 0,
-      disabled_until: null,
-      disabled_reason: null,
-      created_at: new Date(NOW).toISOString(),
-      updated_at: new Date(NOW).toISOString(),
-    });
+    await insertTestWebhookNotification(store, ID, NOW);
   }
 
   afterEach(async () => {
